@@ -1,0 +1,20 @@
+"""mtlib: tokens as particles on the sphere, the mean-field transformer dynamics.
+
+The library behind the book. Chapters write ``import mtlib as mt`` and call the public
+names re-exported here; each lives in the module of its mathematical object:
+
+- :mod:`mtlib.dynamics`     initial conditions, velocity fields, energy, ``simulate``
+- :mod:`mtlib.spectral`     Gegenbauer coefficients, growth rates, k_max, harmonic power
+- :mod:`mtlib.pde`          the mean-field PDE on the circle (spectral and Lagrangian)
+- :mod:`mtlib.wasserstein`  optimal-transport distances on the circle and the sphere
+- :mod:`mtlib.plotting`     the house style and figure helpers
+"""
+
+from .dynamics import *  # noqa: F401,F403
+from .spectral import *  # noqa: F401,F403
+from .pde import *  # noqa: F401,F403
+from .wasserstein import *  # noqa: F401,F403
+from .plotting import *  # noqa: F401,F403
+from . import dynamics, spectral, pde, wasserstein, plotting  # noqa: F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,145 @@
+"""Argument checks shared by the public functions of mtlib.
+
+Every public function validates its inputs once, at the boundary, with these helpers,
+and then hands plain float64 arrays to the private kernels. Each check raises a
+``TypeError`` (wrong kind of object) or ``ValueError`` (right kind, wrong value) whose
+message names the argument and the allowed range.
+"""
+
+import numbers
+
+import numpy as np
+
+MODELS = ("usa", "sa")
+UNIT_NORM_TOL = 1e-8
+
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a finite Python float, optionally inside [low, high]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        bound = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {bound} {low}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        bound = "<" if high_open else "<="
+        raise ValueError(f"{name} must be {bound} {high}, got {value}")
+    return value
+
+
+def check_int(value, name, *, low=None, high=None):
+    """Return ``value`` as a Python int, optionally inside [low, high]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_choice(value, name, choices):
+    """Return ``value`` if it is one of ``choices`` (strings are compared lower-cased)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {list(choices)}, got {type(value).__name__}")
+    lowered = value.lower()
+    if lowered not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return lowered
+
+
+def check_model(model):
+    """Return the model name, ``"usa"`` or ``"sa"``."""
+    return check_choice(model, "model", MODELS)
+
+
+def check_array(value, name, *, ndim=None, shape=None, min_size=1):
+    """Return ``value`` as a C-contiguous finite float64 array with the given ndim/shape."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic objects
+        raise TypeError(f"{name} must be array-like: {exc}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
+    if shape is not None:
+        for axis, (got, want) in enumerate(zip(arr.shape, shape)):
+            if want is not None and got != want:
+                raise ValueError(f"{name} must have shape {shape} (None = any), got {arr.shape} (axis {axis})")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} value(s), got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+    return arr
+
+
+def check_angles(theta, name="theta"):
+    """Return angles on the circle as a 1-D float64 array of length >= 1."""
+    return check_array(theta, name, ndim=1)
+
+
+def check_unit_rows(X, name="X", *, tol=UNIT_NORM_TOL):
+    """Return an (n, d) float64 array of unit rows, n >= 1, d >= 2."""
+    X = check_array(X, name, ndim=2)
+    n, d = X.shape
+    if d < 2:
+        raise ValueError(f"{name} must have d >= 2 columns (points on S^(d-1)), got shape {X.shape}")
+    err = np.max(np.abs(np.sqrt(np.einsum("ij,ij->i", X, X)) - 1.0))
+    if err > tol:
+        raise ValueError(
+            f"rows of {name} must have unit norm (largest deviation {err:.3g} > {tol:g}); "
+            f"normalise first, e.g. {name} / np.linalg.norm({name}, axis=1, keepdims=True)"
+        )
+    return X
+
+
+def check_weights(weights, n, name="weights"):
+    """Return probability weights of length n (None means uniform 1/n).
+
+    Weights must be non-negative and sum to 1 within 1e-10; they are then
+    renormalised exactly.
+    """
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = check_array(weights, name, ndim=1, shape=(n,))
+    if np.any(w < 0):
+        raise ValueError(f"{name} must be non-negative")
+    total = w.sum()
+    if abs(total - 1.0) > 1e-10:
+        raise ValueError(f"{name} must sum to 1 (got {total:.12g}); divide by their sum first")
+    return w / total
+
+
+def check_times(t_eval, name="t_eval"):
+    """Return output times as a 1-D float64 array: finite, >= 0, strictly increasing."""
+    t = check_array(np.atleast_1d(t_eval), name, ndim=1)
+    if np.any(t < 0):
+        raise ValueError(f"{name} must be >= 0, got min {t.min()}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return t
+
+
+def check_rng(rng, name="rng"):
+    """Return a ``numpy.random.Generator`` from a Generator, an integer seed or None.
+
+    ``None`` gives a fresh, unseeded generator; pass a seed for reproducible results.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"{name} as a seed must be >= 0, got {rng}")
+        return np.random.default_rng(rng)
+    raise TypeError(f"{name} must be a numpy Generator, an integer seed or None, got {type(rng).__name__}")
