@@ -1,0 +1,129 @@
+"""Private numba kernels for tokens on the sphere: pairwise exponential sums.
+
+Plain float64 arrays in, ``out`` arrays written. The N² exponentials dominate the cost
+and llvmlite here has no vector math library, so :func:`exp_poly` is a range-reduced
+polynomial exp written in arithmetic only (it vectorises). Public wrappers live in
+:mod:`mtlib.dynamics`.
+"""
+
+import numba as nb
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+# Loop flags: reassociation lets LLVM vectorise the sums; the helpers below are compiled
+# without it, so their range reductions keep their exact order of operations.
+FASTMATH = {"reassoc", "contract", "nsz"}
+ROW_BLOCK = 16  # rows of a block that share one column tile
+COL_TILE = 1024  # columns per tile: d * 1024 * 8 bytes stay in cache
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split (fdlibm): k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_UNDERFLOW = -708.0  # below this exp_poly returns 0 (e^-708 ~ 3e-308)
+
+
+@intrinsic
+def _int64_as_float64(typingctx, bits):
+    """Reinterpret the bits of an int64 as a float64 (an LLVM bitcast)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@nb.njit(cache=True, fastmath={"contract"})
+def exp_poly(x):
+    """e^x for x <= 709, vectorisable; 0 for x < -708.
+
+    x = k ln 2 + r with |r| <= ln2/2 (Cody–Waite split of ln 2), e^r by its Taylor
+    polynomial of degree 12 (truncation < 2e-16 relative), 2^k from the exponent bits.
+    Relative error below 1e-15 over [-708, 709] (tested against ``np.exp``).
+    """
+    k = np.floor(x * _LOG2E + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    kk = max(k, -1022.0)
+    scale = _int64_as_float64((np.int64(kk) + 1023) << 52)
+    return p * scale if x >= _EXP_UNDERFLOW else 0.0
+
+
+@nb.njit(cache=True, parallel=True, fastmath=FASTMATH)
+def pairwise_sums(XT, w, beta, shift, num, den):
+    """num_i = Σ_j w_j e^{β<x_i,x_j> - s_i} x_j and den_i = Σ_j w_j e^{β<x_i,x_j> - s_i}.
+
+    XT is (d, n) (token j in column j), w (n,) weights, shift (n,) the exponent shifts
+    s_i; num (n, d) and den (n,) are written. O(n² d): blocks of rows in parallel, each
+    sweeping column tiles that stay in cache; the inner loops run over contiguous 1-D
+    slices so that they vectorise.
+    """
+    d, n = XT.shape
+    n_blocks = (n + ROW_BLOCK - 1) // ROW_BLOCK
+    for b in nb.prange(n_blocks):
+        i0 = b * ROW_BLOCK
+        i1 = min(i0 + ROW_BLOCK, n)
+        acc = np.zeros((ROW_BLOCK, d))
+        acc_den = np.zeros(ROW_BLOCK)
+        buf = np.empty(COL_TILE)
+        for j0 in range(0, n, COL_TILE):
+            m = min(COL_TILE, n - j0)
+            t = buf[:m]
+            w_tile = w[j0 : j0 + m]
+            for i in range(i0, i1):
+                t[:] = 0.0
+                for k in range(d):
+                    x_ik = beta * XT[k, i]
+                    row = XT[k, j0 : j0 + m]
+                    for j in range(m):
+                        t[j] += x_ik * row[j]
+                s_i = shift[i]
+                s = 0.0
+                for j in range(m):
+                    e = w_tile[j] * exp_poly(t[j] - s_i)
+                    t[j] = e
+                    s += e
+                acc_den[i - i0] += s
+                for k in range(d):
+                    row = XT[k, j0 : j0 + m]
+                    s = 0.0
+                    for j in range(m):
+                        s += t[j] * row[j]
+                    acc[i - i0, k] += s
+        for i in range(i0, i1):
+            den[i] = acc_den[i - i0]
+            for k in range(d):
+                num[i, k] = acc[i - i0, k]
+
+
+@nb.njit(cache=True, parallel=True)
+def row_max_exponent(XT, w, beta, exclude_self, out):
+    """out_i = max_j β<x_i,x_j> over tokens j with w_j > 0 (j ≠ i if exclude_self).
+
+    The exponent shift that keeps the largest term of row i at e^0 (used for |β| large);
+    -inf when a row has no such token. O(n² d).
+    """
+    d, n = XT.shape
+    for i in nb.prange(n):
+        best = -np.inf
+        for j in range(n):
+            if w[j] > 0.0 and not (exclude_self and j == i):
+                dot = 0.0
+                for k in range(d):
+                    dot += XT[k, i] * XT[k, j]
+                best = max(best, beta * dot)
+        out[i] = best
