@@ -1,0 +1,3 @@
+"""mtlib.reductions (being written)."""
+
+__all__ = []
