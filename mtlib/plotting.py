@@ -69,8 +69,11 @@ def plot_circle_trajectories(t, theta, ax=None, max_tokens=600, color="0.15", al
     return ax
 
 
-def plot_tokens_on_circle(theta, ax=None, color="C0", size=6, alpha=0.5, label=None):
-    """Draw tokens as points on the unit circle (x, y) = (cos θ, sin θ).
+def plot_tokens_on_circle(theta, ax=None, radius=1.0, color="C0", size=6, alpha=0.5, label=None):
+    """Draw tokens as points (x, y) = r (cos θ, sin θ) on a circle of radius ``r``.
+
+    Several calls with decreasing ``radius`` show snapshots at several times as
+    concentric rings (outermost first).
 
     Returns
     -------
@@ -79,8 +82,8 @@ def plot_tokens_on_circle(theta, ax=None, color="C0", size=6, alpha=0.5, label=N
     ax = _axes(ax)
     theta = np.asarray(theta, dtype=float).ravel()
     circle = np.linspace(0, TWO_PI, 400)
-    ax.plot(np.cos(circle), np.sin(circle), color="0.8", linewidth=1.0, zorder=0)
-    ax.scatter(np.cos(theta), np.sin(theta), s=size, color=color, alpha=alpha, label=label, linewidths=0)
+    ax.plot(radius * np.cos(circle), radius * np.sin(circle), color="0.85", linewidth=0.8, zorder=0)
+    ax.scatter(radius * np.cos(theta), radius * np.sin(theta), s=size, color=color, alpha=alpha, label=label, linewidths=0)
     ax.set_aspect("equal")
     ax.set_xlim(-1.15, 1.15)
     ax.set_ylim(-1.15, 1.15)

@@ -63,18 +63,24 @@ def test_pages_load_no_remote_script_or_style():
         assert not remote, f"{page.name} loads remote assets: {remote}"
 
 
-def test_index_math_is_typeset_offline(render):
-    dom = render("index.html")
-    assert "<mjx-container" in dom, "MathJax did not typeset the landing page"
-    assert "\\(" not in _visible_text(dom)
+def _built_pages():
+    return ["index.html"] + sorted(f"chapters/{p.name}" for p in (HTML / "chapters").glob("*.html"))
 
 
-def test_introduction_math_and_widget_render_offline(render, tmp_path):
+@pytest.mark.parametrize("page", _built_pages() if (HTML / "chapters").exists() else ["index.html"])
+def test_math_is_typeset_offline(render, page):
+    dom = render(page)
+    text = _visible_text(dom)
+    assert "<mjx-container" in dom, f"MathJax did not typeset {page}"
+    assert "\\(" not in text and "\\[" not in text and "$$" not in text, f"raw TeX left in the rendered {page}"
+    assert re.search(r"<h1>[^<]*\w", dom), f"{page} has no title heading"
+
+
+def test_introduction_widget_renders_offline(render):
     shot = os.environ.get("MTLIB_SCREENSHOT_DIR")
     dom = render("chapters/00_introduction.html", screenshot=f"{shot}/introduction.png" if shot else None)
-    text = _visible_text(dom)
     assert dom.count("<mjx-container") > 20, "math on the introduction was not typeset"
-    assert "\\(" not in text and "\\[" not in text, "raw TeX left in the rendered introduction"
+    assert re.search(r"<h1>From attention to particles on the sphere", dom), "the chapter title is not a heading"
     # The widget manager replaced the saved widget state by live controls and its output figure.
     assert "widget-slider" in dom, "the widget's sliders were not rendered"
     widget_area = dom[dom.find("widget-slider"):]
