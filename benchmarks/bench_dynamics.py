@@ -8,23 +8,13 @@ same process (the machine is shared: compare ratios, not absolute times).
 """
 
 import argparse
-import time
 
 import numba
 import numpy as np
 
 import mtlib as mt
+from timing import median_time
 
-
-def median_time(f, repeats):
-    """Median wall time of f() over repeats calls, after one warm-up call."""
-    f()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def numpy_velocity(X, beta):
@@ -60,11 +50,11 @@ def main():
     n = 1_000 if quick else 10_000
     theta = mt.uniform_circle(n, rng)
     P = mt.angles_to_points(theta)
-    ref = median_time(lambda: numpy_velocity(P, beta), 1 if not quick else reps)
+    ref = median_time(lambda: numpy_velocity(P, beta), 1 if not quick else reps)[0]
     V = numpy_velocity(P, beta)
     v_ref = -np.sin(theta) * V[:, 0] + np.cos(theta) * V[:, 1]
     for method in ("fourier", "direct"):
-        t = median_time(lambda: mt.velocity_circle(theta, beta, method=method), reps)
+        t = median_time(lambda: mt.velocity_circle(theta, beta, method=method), reps)[0]
         err = np.abs(mt.velocity_circle(theta, beta, method=method) - v_ref).max()
         rows.append((f"circle velocity {method}, N={n}", fmt(t), fmt(ref), f"{ref / t:.0f}x", f"max err {err:.1e}"))
 
@@ -75,7 +65,7 @@ def main():
     per_threads = {}
     for nt in (1, threads):
         numba.set_num_threads(nt)
-        per_threads[nt] = median_time(lambda: mt.velocity_circle(theta, beta), reps)
+        per_threads[nt] = median_time(lambda: mt.velocity_circle(theta, beta), reps)[0]
     numba.set_num_threads(threads)
     sample = rng.choice(n, 32, replace=False)
     err = np.abs(mt.velocity_circle(theta, beta)[sample] - direct_rows_reference(theta, beta, sample)).max()
@@ -112,8 +102,8 @@ def main():
     n = 2_000 if quick else 10_000
     for d in (3, 16):
         X = mt.uniform_sphere(n, d, rng)
-        ref = median_time(lambda: numpy_velocity(X, beta), 1 if not quick else reps)
-        t = median_time(lambda: mt.velocity(X, beta), max(3, reps // 2))
+        ref = median_time(lambda: numpy_velocity(X, beta), 1 if not quick else reps)[0]
+        t = median_time(lambda: mt.velocity(X, beta), max(3, reps // 2))[0]
         err = np.abs(mt.velocity(X, beta) - numpy_velocity(X, beta)).max()
         rows.append((f"sphere velocity, d={d}, N={n}", fmt(t), fmt(ref), f"{ref / t:.1f}x", f"max err {err:.1e}"))
 

@@ -18,19 +18,10 @@ import time
 import numpy as np
 
 import mtlib as mt
+from timing import median_time
 
 TWO_PI = 2 * np.pi
 
-
-def median_time(f, repeats):
-    """Median wall time of f() over repeats calls, after one warm-up call; returns (time, result)."""
-    result = f()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
 
 
 def w1_densities(r1, r2):

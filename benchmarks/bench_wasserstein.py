@@ -7,23 +7,15 @@ the distances (radians, circle of length 2π). Goal: >= 30x POT at N = 1e5, agre
 """
 
 import argparse
-import time
 
 import numpy as np
 import ot
 
 import mtlib as mt
+from timing import median_time
 
 TWO_PI = 2 * np.pi
 
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def pot_w1(u, v):
@@ -44,8 +36,8 @@ def main():
         pairs = [(rng.uniform(0, TWO_PI, N), rng.vonmises(1.0, 2.0, N)) for _ in range(3)]
         diff = max(abs(mt.wasserstein_circle(u, v) - pot_w1(u, v)) for u, v in pairs)
         u, v = pairs[0]
-        t_mt = median_time(lambda: mt.wasserstein_circle(u, v), repeats)
-        t_pot = median_time(lambda: pot_w1(u, v), repeats)
+        t_mt = median_time(lambda: mt.wasserstein_circle(u, v), repeats, warmup=False)[0]
+        t_pot = median_time(lambda: pot_w1(u, v), repeats, warmup=False)[0]
         print(f"| {N:.0e} | {t_mt * 1e3:.3g} ms | {t_pot * 1e3:.3g} ms | {t_pot / t_mt:.0f}x | {diff:.1e} |",
               flush=True)
 
