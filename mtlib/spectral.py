@@ -19,6 +19,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from . import _kernels_circle as _kc
 from ._validate import check_angles, check_int, check_model, check_real, check_unit_rows, check_weights
 
 __all__ = [
@@ -524,8 +525,18 @@ def fourier_coefficients(theta, k, weights=None):
     karr = np.asarray(k)
     if karr.dtype == bool or not np.issubdtype(karr.dtype, np.integer):
         raise TypeError(f"k must be an integer or an array of integers, got {karr.dtype}")
-    flat = karr.ravel().astype(np.float64)
-    out = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in flat]).reshape(karr.shape)
+    flat = karr.ravel().astype(np.int64)
+    top = int(np.abs(flat).max()) if flat.size else 0
+    if top <= 4 * flat.size + 64:
+        # All moments Z_m = Σ_j w_j e^{imθ_j}, m = 0..top, by the recurrence e^{imθ} = e^{iθ} e^{i(m-1)θ}
+        # in one fused O(N·top) pass; ĉ_k = conj(Z_k) and ĉ_{-k} = Z_k.
+        moments = np.empty((2, top + 1))
+        _kc.fourier_moments(np.mod(theta, 2.0 * np.pi), w, top, moments)
+        Z = moments[0, np.abs(flat)] + 1j * moments[1, np.abs(flat)]
+        out = np.where(flat >= 0, np.conj(Z), Z)
+    else:  # a few high modes: one complex exponential each
+        out = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in flat.astype(np.float64)])
+    out = out.reshape(karr.shape)
     return complex(out) if karr.ndim == 0 else out
 
 

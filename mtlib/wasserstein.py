@@ -174,11 +174,12 @@ def wasserstein_circle(u, v, p=1, u_weights=None, v_weights=None):
     return _root(_K.circle_wpp(x, A, B, y, y, p), p)
 
 
-def wasserstein_circle_density(u, density, p=1, u_weights=None):
+def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0):
     """Wasserstein distance W_p between a weighted sample and a density on the circle.
 
-    The density is given on M equal cells :math:`[2\\pi j/M, 2\\pi (j+1)/M)`,
-    j = 0..M-1: ``density[j]`` is its (constant) value on cell j, so its distribution
+    The density is given on M equal cells :math:`[a + 2\\pi j/M, a + 2\\pi (j+1)/M)`,
+    j = 0..M-1, with :math:`a` = ``cell_start``: ``density[j]`` is its (constant) value
+    on cell j, so its distribution
     function is piecewise linear and its quantile function piecewise linear (with a jump
     across cells of zero density). Then
 
@@ -202,6 +203,10 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None):
         Order of the distance.
     u_weights : array_like, optional
         Non-negative weights summing to 1 (default uniform).
+    cell_start : float
+        Left end :math:`a` of cell 0, in radians (default 0). Values sampled at the grid
+        nodes :math:`2\\pi j/M`, as :func:`mtlib.solve_circle_pde` returns them, are
+        cell-centred: pass ``cell_start=-np.pi / M``.
 
     Returns
     -------
@@ -215,9 +220,11 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None):
     """
     u = check_angles(u, "u")
     p = _check_p(p)
+    cell_start = check_real(cell_start, "cell_start")
     wu = None if u_weights is None else check_weights(u_weights, u.shape[0], "u_weights")
     lv, y0, y1 = _density_pieces(density)
-    x, A = _discrete(u, wu)
+    # Rotating both measures by -a leaves W_p unchanged and puts cell 0 at [0, 2π/M).
+    x, A = _discrete(u - cell_start if cell_start else u, wu)
     return _root(_K.circle_wpp(x, A, lv, y0, y1, p), p)
 
 

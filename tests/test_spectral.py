@@ -215,3 +215,13 @@ def test_bad_input():
         mt.harmonic_power(np.zeros(4), 1, method="fft")
     with pytest.raises(TypeError, match="callable"):
         mt.funk_hecke_eigenvalue(3.0, 1, 3)
+
+
+def test_fourier_coefficients_match_direct_sums_for_any_modes():
+    rng = np.random.default_rng(5)
+    theta = rng.uniform(-50, 50, 3000)  # any branch of the angles
+    w = rng.random(theta.size)
+    w /= w.sum()
+    for k in (np.array([[1, 2, -3], [0, 8, -8]]), np.arange(-12, 13), np.array([4000, -7])):
+        direct = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in k.ravel()]).reshape(k.shape)
+        assert np.max(np.abs(mt.fourier_coefficients(theta, k, weights=w) - direct)) < 1e-13

@@ -472,3 +472,22 @@ def test_bad_input():
         mt.dobrushin_constant("5")
     with pytest.raises(ValueError):
         mt.dobrushin_constant(1.0, model="ssa")
+
+
+def test_density_cell_start_is_a_rotation():
+    rng = np.random.default_rng(11)
+    M = 64
+    density = 1.0 + 0.5 * np.cos(2 * np.pi * np.arange(M) / M)
+    density /= density.sum() * 2 * np.pi / M
+    u = rng.uniform(0, 2 * np.pi, 300)
+    a = 0.37
+    shifted = mt.wasserstein_circle_density(u, density, cell_start=a)
+    assert shifted == pytest.approx(mt.wasserstein_circle_density(u - a, density), abs=1e-13)
+    # A Dirac at each node, carrying its cell's mass, against cells centred on the nodes:
+    # each cell sends its mass to its own centre, at mean cost h/4 = π/(2M).
+    nodes = 2 * np.pi * np.arange(M) / M
+    weights = density * 2 * np.pi / M
+    centred = mt.wasserstein_circle_density(nodes, density, u_weights=weights, cell_start=-np.pi / M)
+    assert centred == pytest.approx(np.pi / (2 * M), rel=1e-9)
+    with pytest.raises(ValueError, match="cell_start"):
+        mt.wasserstein_circle_density(u, density, cell_start=np.nan)

@@ -1,0 +1,401 @@
+"""Parameter × seed sweeps: serial, local processes (joblib) or a dask cluster, cached on disk.
+
+``sweep(func, grid, seeds)`` calls ``func(**params, seed=seed)`` once for every point of
+a parameter grid and every seed, and returns a tidy ``pandas.DataFrame`` with one row per
+run: the parameters, the seed, then the results. The same call runs serially, in local
+worker processes (joblib's loky, with numba's threads set so that processes × threads <=
+cores) or on a ``dask.distributed`` cluster given by its scheduler address, and gives the
+same table in every case.
+
+The on-disk cache (``cache_dir``) keeps one JSON file per finished run, keyed by the
+function (its source, name and module), the parameters, the seed and the mtlib version.
+Files are written atomically and carry a SHA-256 checksum, so an interrupted sweep
+resumes where it stopped and a corrupt file is recomputed rather than trusted.
+"""
+
+import hashlib
+import inspect
+import itertools
+import json
+import numbers
+import os
+import tempfile
+import traceback
+import warnings
+from pathlib import Path
+
+import joblib
+import numba
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ._validate import check_choice, check_int
+
+__all__ = ["sweep", "SweepError", "DASK_SCHEDULER_ENV"]
+
+DASK_SCHEDULER_ENV = "MTLIB_DASK_SCHEDULER"  # environment variable read when scheduler=None
+BACKENDS = ("auto", "serial", "processes", "dask")
+SCALARS = (bool, int, float, str)  # the value types of parameters and results
+
+
+class SweepError(RuntimeError):
+    """Some runs of a sweep raised; the others finished (and are cached, if caching).
+
+    Attributes
+    ----------
+    failures : list of dict
+        One per failed run: ``params`` (dict), ``seed`` (int) and ``error`` (the formatted
+        traceback raised in the worker).
+    table : pandas.DataFrame
+        The tidy table of the runs that succeeded, in sweep order.
+    """
+
+    def __init__(self, failures, table):
+        self.failures = failures
+        self.table = table
+        first = failures[0]
+        lines = [
+            f"{len(failures)} of {len(failures) + len(table)} runs failed "
+            f"({len(table)} succeeded; the partial table is in .table):"
+        ]
+        lines += [f"  params={f['params']}, seed={f['seed']}" for f in failures[:10]]
+        if len(failures) > 10:
+            lines.append(f"  ... and {len(failures) - 10} more (see .failures)")
+        lines.append(f"first error (params={first['params']}, seed={first['seed']}):")
+        lines.append(first["error"].rstrip())
+        super().__init__("\n".join(lines))
+
+
+def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jobs=None, scheduler=None):
+    """Run ``func(**params, seed=seed)`` over a parameter grid × seeds; one table row per run.
+
+    ``func`` must be a pure function of its keyword arguments: all its randomness drawn
+    from ``seed`` (e.g. ``np.random.default_rng(seed)``), returning a dict that maps
+    result names (str) to scalars (bool, int, float, str, or NumPy scalars of these
+    kinds). Rows come in grid order (the first grid key varies slowest) and, within a
+    grid point, in the order of ``seeds``, whatever the backend and the order in which
+    runs finish, so the same seeds give the same table.
+
+    Backends:
+
+    - ``"serial"``: one run after another in this process.
+    - ``"processes"``: ``n_jobs`` local worker processes (joblib's loky backend, which
+      pickles functions defined in scripts, tests or notebooks with cloudpickle); each
+      worker runs numba on ``max(1, cores // n_jobs)`` threads.
+    - ``"dask"``: the ``dask.distributed`` cluster at ``scheduler`` (an address such as
+      ``"tcp://10.0.0.5:8786"``, default: the environment variable
+      ``MTLIB_DASK_SCHEDULER``); each task runs numba on
+      ``max(1, worker cores // worker threads)`` threads. ``func`` must be importable or
+      picklable on the workers, and the cache stays on this machine.
+    - ``"auto"``: ``"dask"`` if a scheduler address is given (argument or environment
+      variable), else ``"processes"`` when there are several runs to compute, several
+      cores and ``n_jobs`` is not 1, else ``"serial"``.
+
+    With ``cache_dir``, each finished run is stored at once in
+    ``cache_dir/<function name>-<hash>/<run hash>.json``; the hashes cover ``func``'s
+    source, name and module, the parameters, the seed and ``mtlib.__version__``, so
+    editing ``func`` starts a new cache (helpers that ``func`` calls are not hashed: clear
+    the folder after changing them). A later call with the same arguments recomputes
+    nothing already stored, and resumes an interrupted sweep; unreadable or corrupt files
+    (bad JSON, wrong key, checksum mismatch) are recomputed with a warning.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(**params, seed=seed) -> dict[str, scalar]``.
+    grid : dict or list of dict
+        A dict maps parameter names to lists of values (a scalar stands for a one-value
+        list) and gives their Cartesian product; a list of dicts gives the points
+        themselves, all with the same names. Values: bool, int, float or str.
+    seeds : int or sequence of int
+        Distinct seeds >= 0; an int ``n`` means ``range(n)``.
+    backend : {"auto", "serial", "processes", "dask"}
+    cache_dir : str or path-like, optional
+        Folder of the on-disk cache (created if needed); None: no cache.
+    progress : bool
+        Show a tqdm progress bar over runs.
+    n_jobs : int >= 1, optional
+        Worker processes for ``"processes"`` (default: the number of cores, at most the
+        number of runs to compute). Ignored by the other backends.
+    scheduler : str, optional
+        Address of a dask scheduler; selects the dask backend under ``"auto"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: a column per parameter, ``seed``, a column per result name
+        (missing results are NaN).
+
+    Raises
+    ------
+    SweepError
+        After all other runs finished, when some runs raised: names each failing
+        parameter set and seed, carries the first traceback, ``.failures`` and the
+        partial ``.table``.
+
+    References
+    ----------
+    joblib (https://joblib.readthedocs.io) and dask.distributed
+    (https://distributed.dask.org), the engines behind the parallel backends.
+    """
+    if not callable(func):
+        raise TypeError(f"func must be callable, got {type(func).__name__}")
+    points = _grid_points(grid)
+    seeds = _check_seeds(seeds)
+    backend = check_choice(backend, "backend", BACKENDS)
+    if n_jobs is not None:
+        n_jobs = check_int(n_jobs, "n_jobs", low=1)
+    if scheduler is None:
+        scheduler = os.environ.get(DASK_SCHEDULER_ENV) or None
+    elif not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address string such as 'tcp://host:8786', got {type(scheduler).__name__}")
+    if backend == "dask" and scheduler is None:
+        raise ValueError(f"backend='dask' needs a scheduler address (argument scheduler or ${DASK_SCHEDULER_ENV})")
+
+    runs = [(params, seed) for params in points for seed in seeds]
+    cache = _Cache(cache_dir, func) if cache_dir is not None else None
+    outcomes = [cache.load(params, seed) if cache else None for params, seed in runs]
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+
+    bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
+    try:
+        for i, result, error in _execute(func, runs, todo, backend, n_jobs, scheduler):
+            if error is None and cache:
+                cache.store(*runs[i], result)
+            outcomes[i] = (result, error)
+            bar.update(1)
+    finally:
+        bar.close()
+
+    rows = [_row(params, seed, out[0]) for (params, seed), out in zip(runs, outcomes) if out[1] is None]
+    table = _table(rows, list(points[0]))
+    failures = [
+        {"params": params, "seed": seed, "error": out[1]}
+        for (params, seed), out in zip(runs, outcomes)
+        if out[1] is not None
+    ]
+    if failures:
+        raise SweepError(failures, table)
+    return table
+
+
+# ----------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------
+
+
+def _scalar(value, what):
+    """Return ``value`` as a Python bool, int, float or str; TypeError otherwise."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, SCALARS):
+        raise TypeError(f"{what} must be a bool, int, float or str, got {type(value).__name__} ({value!r})")
+    return value
+
+
+def _grid_points(grid):
+    """The list of parameter dicts of a grid (dict of lists, or list of dicts)."""
+    if isinstance(grid, dict):
+        if not grid:
+            raise ValueError("grid must not be empty: give at least one parameter with at least one value")
+        axes = {}
+        for name, values in grid.items():
+            values = [values] if isinstance(values, str) or np.ndim(values) == 0 else list(values)
+            if not values:
+                raise ValueError(f"grid[{name!r}] is empty: give at least one value")
+            axes[name] = [_scalar(v, f"grid[{name!r}] values") for v in values]
+        points = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
+    elif isinstance(grid, (list, tuple)):
+        if not grid:
+            raise ValueError("grid must not be empty: give at least one parameter dict")
+        if not all(isinstance(p, dict) for p in grid):
+            raise TypeError("a grid given as a list must hold dicts of parameter values")
+        points = [{name: _scalar(v, f"grid parameter {name!r}") for name, v in p.items()} for p in grid]
+        if any(list(p) != list(points[0]) for p in points):
+            raise ValueError(f"every grid point must have the same parameter names, in order, as the first: {list(points[0])}")
+    else:
+        raise TypeError(f"grid must be a dict of lists or a list of dicts, got {type(grid).__name__}")
+    for name in points[0]:
+        if not isinstance(name, str) or not name.isidentifier() or name == "seed":
+            raise ValueError(f"parameter names must be identifiers other than 'seed', got {name!r}")
+    return points
+
+
+def _check_seeds(seeds):
+    """Distinct non-negative int seeds from an int count or a sequence."""
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        seeds = range(check_int(seeds, "seeds", low=1))
+    elif isinstance(seeds, (str, bytes)) or np.ndim(seeds) != 1:
+        raise TypeError("seeds must be an int (a count) or a sequence of ints")
+    out = [check_int(s.item() if isinstance(s, np.generic) else s, "seed", low=0) for s in seeds]
+    if not out:
+        raise ValueError("seeds must not be empty")
+    if len(set(out)) != len(out):
+        raise ValueError("seeds must be distinct")
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Running
+# ----------------------------------------------------------------------------------------
+
+
+def _cores():
+    """Cores available to this process (affinity and container limits included)."""
+    return joblib.cpu_count()
+
+
+def _call(func, params, seed, threads):
+    """Run one task with numba on ``threads`` threads (a dict: dask threads per host).
+
+    A dict maps each worker host to the number of dask threads on it; the task then uses
+    ``max(1, host cores // that number)`` numba threads. Returns ``(result, None)`` or
+    ``(None, traceback text)``; never raises, so one failing run cannot stop the others.
+    """
+    try:
+        if isinstance(threads, dict):
+            import distributed
+
+            worker = distributed.get_worker()
+            busy = threads.get(distributed.comm.get_address_host(worker.address), worker.state.nthreads)
+            threads = max(1, _cores() // busy)
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        return _check_result(func(**params, seed=seed), params), None
+    except Exception:
+        return None, traceback.format_exc()
+
+
+def _execute(func, runs, todo, backend, n_jobs, scheduler):
+    """Yield ``(i, result, error)`` for every run index in ``todo``, in completion order."""
+    if not todo:
+        return
+    cores = _cores()
+    if backend == "auto":
+        if scheduler is not None:
+            backend = "dask"
+        elif len(todo) > 1 and cores > 1 and n_jobs != 1:
+            backend = "processes"
+        else:
+            backend = "serial"
+    if backend == "serial":
+        threads = numba.get_num_threads()
+        for i in todo:
+            yield _indexed(func, runs[i], i, threads)
+    elif backend == "processes":
+        jobs = min(n_jobs or cores, len(todo))
+        threads = max(1, cores // jobs)
+        parallel = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
+        yield from parallel(joblib.delayed(_indexed)(func, runs[i], i, threads) for i in todo)
+    else:
+        yield from _execute_dask(func, runs, todo, scheduler)
+
+
+def _indexed(func, run, i, threads):
+    """Run one (params, seed) pair in a worker and tag it with its index: ``(i, result, error)``."""
+    return (i, *_call(func, run[0], run[1], threads))
+
+
+def _execute_dask(func, runs, todo, scheduler):
+    """Yield ``(i, result, error)`` from the dask cluster at ``scheduler``, as runs finish."""
+    import distributed
+
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        per_host = {}
+        for address, info in client.scheduler_info(n_workers=-1)["workers"].items():
+            host = distributed.comm.get_address_host(address)
+            per_host[host] = per_host.get(host, 0) + info["nthreads"]
+        futures = [client.submit(_indexed, func, runs[i], i, per_host, pure=False) for i in todo]
+        for future in distributed.as_completed(futures, loop=client.loop):
+            yield future.result()
+
+
+def _check_result(result, params):
+    """Return ``result`` as a dict of Python scalars keyed by names unused by the table."""
+    if not isinstance(result, dict):
+        raise TypeError(f"func must return a dict of scalar results, got {type(result).__name__}")
+    out = {}
+    for name, value in result.items():
+        if not isinstance(name, str) or name == "seed" or name in params:
+            raise ValueError(f"result names must be strings other than 'seed' and the parameter names, got {name!r}")
+        out[name] = _scalar(value, f"result {name!r}")
+    return out
+
+
+def _row(params, seed, result):
+    """One table row: the parameters, the seed, the results."""
+    return {**params, "seed": seed, **result}
+
+
+def _table(rows, names):
+    """The tidy DataFrame of the rows (columns: parameters, seed, results)."""
+    columns = [*names, "seed"]
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ----------------------------------------------------------------------------------------
+# On-disk cache
+# ----------------------------------------------------------------------------------------
+
+
+def _digest(obj):
+    """SHA-256 hex digest of the canonical JSON of ``obj`` (floats written exactly)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _Cache:
+    """One JSON file per finished run under ``root/<func name>-<func hash>/``."""
+
+    def __init__(self, root, func):
+        from . import __version__  # read at call time: mtlib/__init__.py sets it after importing us
+
+        try:
+            source = inspect.getsource(func)
+        except (OSError, TypeError) as exc:
+            raise TypeError(
+                f"cache_dir needs the source of func to key the cache, and inspect.getsource failed "
+                f"({exc}); define func with def in a file or notebook cell, or pass cache_dir=None"
+            ) from exc
+        name = getattr(func, "__qualname__", type(func).__name__)
+        self.identity = {"source": source, "name": name, "module": getattr(func, "__module__", None), "mtlib": __version__}
+        label = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:40]
+        self.folder = Path(root) / f"{label}-{_digest(self.identity)[:16]}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _key(self, params, seed):
+        return _digest({"function": self.identity, "params": params, "seed": seed})
+
+    def load(self, params, seed):
+        """``(result, None)`` from a valid cache file, or None (missing or corrupt file)."""
+        key = self._key(params, seed)
+        path = self.folder / f"{key}.json"
+        if not path.exists():
+            return None
+        try:
+            record = json.loads(path.read_text())
+            body = record["body"]
+            valid = record["sha256"] == _digest(body) and body["key"] == key
+            result = _check_result(body["result"], params) if valid else None
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            valid = False
+        if not valid:
+            warnings.warn(f"corrupt sweep cache file {path} (params={params}, seed={seed}): recomputing", stacklevel=3)
+            return None
+        return result, None
+
+    def store(self, params, seed, result):
+        """Write the run's record atomically (temporary file, then ``os.replace``)."""
+        key = self._key(params, seed)
+        body = {"key": key, "params": params, "seed": seed, "result": result, "function": self.identity["name"]}
+        text = json.dumps({"body": body, "sha256": _digest(body)}, allow_nan=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except BaseException:
+            os.unlink(tmp)
+            raise
