@@ -90,24 +90,71 @@ def _discrete(theta, weights):
     return np.ascontiguousarray(x[order]), _levels(weights[order])
 
 
-def _density_pieces(density):
-    """Quantile pieces (levels, start, end) of a piecewise-constant density on M cells."""
+def _density_masses(density):
+    """Cell masses (summing to 1) of a piecewise-constant density on M cells, validated."""
     rho = check_array(density, "density", ndim=1)
     if np.any(rho < 0):
         raise ValueError("density must be non-negative")
-    M = rho.shape[0]
-    mass = rho * (TWO_PI / M)
+    mass = rho * (TWO_PI / rho.shape[0])
     total = mass.sum()
     if abs(total - 1.0) > DENSITY_MASS_TOL:
         raise ValueError(
             f"density must integrate to 1 over [0, 2π) with respect to dθ (got {total:.12g}, "
             f"tolerance {DENSITY_MASS_TOL:g}); divide it by its integral first"
         )
+    return mass / total
+
+
+def _density_pieces(mass):
+    """Quantile pieces (levels, start, end) of the cells of positive mass, in turns."""
+    M = mass.shape[0]
     cells = np.flatnonzero(mass > 0)
-    lv = _levels(mass[cells] / total)
+    lv = _levels(mass[cells])
     y0 = cells / M
     y1 = (cells + 1) / M
     return lv, np.ascontiguousarray(y0, dtype=np.float64), np.ascontiguousarray(y1, dtype=np.float64)
+
+
+def _w1_atoms_to_cdf(x, A, edges, G_edges):
+    """Exact W1 on the circle of length 1 between atoms and a piecewise-linear CDF.
+
+    Atoms at sorted x in [0, 1) with cumulative levels A (A[0] = 0, A[-1] = 1); the other
+    measure has CDF G, linear between the nodes ``edges`` (0 = e_0 < ... < e_M = 1) with
+    values ``G_edges``. With D = F - G, :math:`W_1 = \\min_\\alpha \\int_0^1 |D - \\alpha|`,
+    attained at a median α of D under Lebesgue measure. D is affine on each piece between
+    consecutive atoms and nodes, so the distribution function h(α) = |{D < α}| is piecewise
+    linear (plus jumps from flat pieces): a sweep over the sorted piece ends finds its
+    median exactly, and the integral is summed piece by piece in closed form. O((n+M) log(n+M)).
+    """
+    b = np.sort(np.concatenate([x, edges]))
+    length = np.diff(b)
+    F = A[np.searchsorted(x, b[:-1], side="right")]
+    D0 = F - np.interp(b[:-1], edges, G_edges)
+    D1 = F - np.interp(b[1:], edges, G_edges)
+    lo, hi = np.minimum(D0, D1), np.maximum(D0, D1)
+    flat = hi - lo <= 1e-15 * np.maximum(1.0, np.abs(hi))
+    slope = np.where(flat, 0.0, length / np.where(flat, 1.0, hi - lo))
+    # Events of h: its slope rises by `slope` at lo and falls at hi; a flat piece jumps at lo.
+    pos = np.concatenate([lo, hi])
+    dslope = np.concatenate([slope, -slope])
+    jump = np.concatenate([np.where(flat, length, 0.0), np.zeros_like(length)])
+    order = np.argsort(pos, kind="stable")
+    pos, dslope, jump = pos[order], dslope[order], jump[order]
+    slope_before = np.concatenate([[0.0], np.cumsum(dslope)[:-1]])
+    gain = slope_before * np.diff(pos, prepend=pos[0])
+    h_after = np.cumsum(gain + jump)
+    half = 0.5 * h_after[-1]
+    i = int(np.searchsorted(h_after, half))
+    h_before = (h_after[i - 1] if i > 0 else 0.0) + gain[i]
+    if h_before >= half and slope_before[i] > 0:
+        alpha = pos[i] - (h_before - half) / slope_before[i]
+    else:
+        alpha = pos[i]
+    p, q = D0 - alpha, D1 - alpha
+    same_sign = p * q >= 0
+    denom = np.where(same_sign, 1.0, np.abs(p) + np.abs(q))
+    piece = np.where(same_sign, 0.5 * np.abs(p + q), 0.5 * (p * p + q * q) / denom)
+    return float(np.dot(length, piece))
 
 
 def _root(wpp, p):
@@ -190,7 +237,10 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0):
 
     each integral being evaluated exactly piece by piece, and the convex minimisation
     over θ done by bisection on the exact right derivative to width 1e-15 (exact up to
-    rounding for that piecewise-constant density, for every p >= 1).
+    rounding for that piecewise-constant density, for every p >= 1). For p = 1 the
+    closed form :math:`W_1 = 2\\pi \\int_0^1 |F - G - \\alpha|`, α a median of F - G, is
+    used instead: F - G is affine between atoms and cell edges, so both the median and
+    the integral are exact sums, in O((n + M) log(n + M)).
 
     Parameters
     ----------
@@ -222,9 +272,13 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0):
     p = _check_p(p)
     cell_start = check_real(cell_start, "cell_start")
     wu = None if u_weights is None else check_weights(u_weights, u.shape[0], "u_weights")
-    lv, y0, y1 = _density_pieces(density)
+    mass = _density_masses(density)
     # Rotating both measures by -a leaves W_p unchanged and puts cell 0 at [0, 2π/M).
     x, A = _discrete(u - cell_start if cell_start else u, wu)
+    if p == 1.0:
+        edges = np.arange(mass.shape[0] + 1) / mass.shape[0]
+        return TWO_PI * _w1_atoms_to_cdf(x, A, edges, np.concatenate([[0.0], np.cumsum(mass)]))
+    lv, y0, y1 = _density_pieces(mass)
     return _root(_K.circle_wpp(x, A, lv, y0, y1, p), p)
 
 
@@ -274,6 +328,8 @@ def wasserstein_circle_uniform(u, p=1, u_weights=None):
         mean = np.dot(w, c)
         return _root(np.dot(w, (c - mean) ** 2) + np.sum(w**3) / 12.0, 2.0)
     one = np.array([0.0, 1.0])
+    if p == 1.0:
+        return TWO_PI * _w1_atoms_to_cdf(x, A, one, one)
     return _root(_K.circle_wpp(x, A, one, one[:1], one[1:], p), p)
 
 

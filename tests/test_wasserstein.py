@@ -491,3 +491,23 @@ def test_density_cell_start_is_a_rotation():
     assert centred == pytest.approx(np.pi / (2 * M), rel=1e-9)
     with pytest.raises(ValueError, match="cell_start"):
         mt.wasserstein_circle_density(u, density, cell_start=np.nan)
+
+
+def test_w1_closed_form_to_densities_matches_the_general_search():
+    """p = 1 to a density uses the median closed form; p = 1 + 1e-9 still runs the search."""
+    rng = np.random.default_rng(21)
+    for trial in range(60):
+        n, M = int(rng.integers(1, 50)), int(rng.integers(1, 30))
+        u = rng.uniform(-10, 10, n)
+        if trial % 3 == 0:
+            u = np.round(u, 1)  # repeated atoms
+        w = rng.random(n)
+        w /= w.sum()
+        density = rng.random(M) * (rng.random(M) > 0.3)  # some empty cells
+        density[0] += 0.1
+        density /= density.sum() * 2 * np.pi / M
+        closed = mt.wasserstein_circle_density(u, density, u_weights=w)
+        search = mt.wasserstein_circle_density(u, density, p=1 + 1e-9, u_weights=w)
+        assert closed == pytest.approx(search, abs=1e-7)
+        assert mt.wasserstein_circle_uniform(u) == pytest.approx(
+            mt.wasserstein_circle_uniform(u, p=1 + 1e-9), abs=1e-7)
