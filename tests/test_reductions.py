@@ -1,0 +1,340 @@
+"""Tests for mtlib.reductions: the equiangular ODE against the particle system and closed
+forms, normalisation schemes, the Gram flow, the long-context map, the order parameter,
+and bad input."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+import mtlib as mt
+from mtlib import reductions as R
+
+SCHEMES = R.NORMALIZATIONS
+
+
+def pair_products(theta):
+    """<θ_0, θ_1> along a trajectory (T, n, d)."""
+    return np.einsum("td,td->t", theta[:, 0], theta[:, 1])
+
+
+# ---------------------------------------------------------------- the equiangular ODE
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+@pytest.mark.parametrize("beta", [0.0, 1.0, 4.0])
+def test_rhs_matches_particle_velocity(model, beta):
+    """ρ' = 2 <v_i, x_j> for the field of mtlib.velocity at an equiangular frame."""
+    n = 6
+    for rho in [-1.0 / (n - 1) + 1e-3, -0.1, 0.0, 0.3, 0.9, 0.999]:
+        X = mt.equiangular_frame(n, n, rho)
+        V = mt.velocity(X, beta, model=model)
+        G = V @ X.T
+        direct = G + G.T
+        off = direct[~np.eye(n, dtype=bool)]
+        F = R.equiangular_rhs(rho, beta, n, model=model)
+        assert np.allclose(off, F, rtol=1e-12, atol=1e-14)
+
+
+def test_rhs_closed_forms_and_vectorised():
+    rho = np.linspace(-0.2, 1.0, 13)
+    beta, n = 2.5, 6
+    sa = 2 * np.exp(beta * rho) * (1 - rho) * ((n - 1) * rho + 1) / (np.exp(beta) + (n - 1) * np.exp(beta * rho))
+    usa = (2 / n) * np.exp(beta * rho) * (1 - rho) * ((n - 1) * rho + 1)
+    assert np.allclose(R.equiangular_rhs(rho, beta, n), sa, rtol=1e-13, atol=1e-15)
+    assert np.allclose(R.equiangular_rhs(rho, beta, n, "usa"), usa, rtol=1e-13, atol=1e-15)
+    assert isinstance(R.equiangular_rhs(0.5, beta, n), float)
+    assert R.equiangular_rhs(1.0, beta, n) == 0.0
+    assert abs(R.equiangular_rhs(-1.0 / (n - 1), beta, n)) < 1e-15
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_ode_matches_particles_from_basis(model, scheme):
+    """x_i(0) = e_i (n = d): the particle system stays equiangular and follows the ODE."""
+    n, beta = 8, 3.0
+    t = np.linspace(0.0, 6.0, 13)
+    ode = R.solve_equiangular(0.0, beta, n, t, model=model, normalization=scheme)
+    run = R.simulate_normalized(np.eye(n), beta, t, normalization=scheme, model=model)
+    G = np.einsum("tid,tjd->tij", run.theta, run.theta)
+    off = G[:, ~np.eye(n, dtype=bool)]
+    assert np.max(np.abs(off - ode.rho[:, None])) <= 1e-8
+    assert np.max(np.abs(run.r - ode.r[:, None])) <= 1e-8 * max(1.0, ode.r.max())
+
+
+@pytest.mark.parametrize("beta", [0.5, 4.0])
+def test_ode_matches_mtlib_simulate(beta):
+    """Post-LN is the plain SA flow of mtlib.simulate (an independent integrator)."""
+    n = 10
+    t = np.linspace(0.0, 5.0, 11)
+    ode = R.solve_equiangular(0.1, beta, n, t)
+    run = mt.simulate(mt.equiangular_frame(n, n, 0.1), beta, t, model="sa", method="dopri", rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(pair_products(run.states) - ode.rho)) <= 1e-8
+
+
+def test_ode_against_quadrature():
+    """Post-LN: t(ρ) = ∫ dρ / F(ρ) (an independent quadrature)."""
+    beta, n = 5.0, 32
+    t = np.array([1.0, 3.0, 8.0])
+    ode = R.solve_equiangular(0.0, beta, n, t)
+    for ti, rho in zip(t, ode.rho):
+        back = quad(lambda r: 1.0 / R.equiangular_rhs(r, beta, n), 0.0, rho, epsabs=1e-13, epsrel=1e-12)[0]
+        assert abs(back - ti) < 1e-8 * ti
+
+
+@pytest.mark.parametrize("beta,n", [(0.5, 4), (3.0, 32), (9.0, 100)])
+def test_sa_rate_is_exactly_two(beta, n):
+    t = np.array([40.0, 41.0]) + R.clustering_time(beta, n, threshold=0.9)
+    res = R.solve_equiangular(0.0, beta, n, t)
+    rate = -(res.log_one_minus_rho[1] - res.log_one_minus_rho[0])
+    assert abs(rate / 2.0 - 1.0) < 1e-3
+    assert res.one_minus_rho[1] < 1e-30  # far below double precision of ρ itself
+
+
+@pytest.mark.parametrize("beta,n", [(0.5, 4), (2.0, 32)])
+def test_usa_rate_is_two_e_beta(beta, n):
+    t0 = R.clustering_time(beta, n, threshold=0.9, model="usa")
+    t = t0 + np.array([20.0, 21.0]) / math.exp(beta)
+    res = R.solve_equiangular(0.0, beta, n, t, model="usa")
+    rate = -(res.log_one_minus_rho[1] - res.log_one_minus_rho[0]) / (t[1] - t[0])
+    assert abs(rate / (2.0 * math.exp(beta)) - 1.0) < 1e-3
+
+
+def test_rate_from_particles():
+    """The same rate 2 measured on the particle system (1-ρ = |θ_i-θ_j|²/2 keeps precision)."""
+    n, beta = 6, 2.0
+    t = np.array([8.0, 9.0])
+    run = R.simulate_normalized(np.eye(n), beta, t, rtol=1e-12, atol=1e-16)
+    gap = 0.5 * np.sum((run.theta[:, 0] - run.theta[:, 1]) ** 2, axis=1)
+    rate = -np.log(gap[1] / gap[0])
+    assert abs(rate / 2.0 - 1.0) < 1e-3
+
+
+def test_pre_ln_decays_like_inverse_square():
+    t = np.array([500.0, 1000.0, 2000.0])
+    res = R.solve_equiangular(0.0, 2.0, 16, t, normalization="pre")
+    slopes = np.diff(res.log_one_minus_rho) / np.diff(np.log(t))
+    assert np.all(np.abs(slopes + 2.0) < 1e-2)
+    assert abs(slopes[1] + 2.0) < abs(slopes[0] + 2.0)  # converging to -2
+    assert np.allclose(res.r / t, 1.0, rtol=1e-2)  # r ~ t
+
+
+def test_schemes_ordering_and_collapse():
+    """Every scheme collapses; Post-LN and nGPT(α=1) at rate 2, sqrt-scaling like e^{-4√t}."""
+    t = np.array([30.0, 31.0])
+    rate = {}
+    for s in SCHEMES:
+        res = R.solve_equiangular(0.0, 1.0, 32, t, normalization=s)
+        assert res.rho[-1] > 0.99
+        rate[s] = -(res.log_one_minus_rho[1] - res.log_one_minus_rho[0])
+    assert abs(rate["post"] - 2) < 1e-6 and abs(rate["ngpt"] - 2) < 1e-6
+    assert abs(rate["sqrt"] - 4 * (math.sqrt(32) - math.sqrt(31))) < 1e-6
+    res = R.solve_equiangular(0.0, 1.0, 32, t, normalization="ngpt", alpha=2.0)
+    assert abs(-(res.log_one_minus_rho[1] - res.log_one_minus_rho[0]) - 4.0) < 1e-6
+
+
+def test_fixed_points_and_t_eval_conventions():
+    t = np.array([0.0, 1.0, 2.0])
+    res = R.solve_equiangular(1.0, 3.0, 5, t, normalization="pre", r0=2.0)
+    assert np.all(res.rho == 1.0) and np.all(res.log_one_minus_rho == -np.inf)
+    assert np.allclose(res.r, 2.0 + t)
+    res = R.solve_equiangular(-0.25, 3.0, 5, t)
+    assert np.allclose(res.rho, -0.25, atol=1e-14)
+    res = R.solve_equiangular(0.2, 3.0, 5, [0.0])
+    assert res.rho.shape == (1,) and res.rho[0] == pytest.approx(0.2)
+    a = R.solve_equiangular(0.0, 3.0, 5, [0.0, 1.0, 2.0])
+    b = R.solve_equiangular(0.0, 3.0, 5, [2.0])
+    assert abs(a.rho[-1] - b.rho[0]) < 1e-11
+
+
+@pytest.mark.parametrize("beta,expected,digits", [(1.0, 5.27, 2), (5.0, 9.54, 2), (7.0, 32.2, 1), (9.0, 178.7, 1)])
+def test_clustering_time_values(beta, expected, digits):
+    """The values quoted in MATH.md §6 (SA, n = 32, ρ: 0 -> 0.999), to their printed digits."""
+    assert round(R.clustering_time(beta, 32), digits) == expected
+
+
+def test_clustering_time_consistent_with_solution():
+    t = R.clustering_time(5.0, 32, normalization="peri")
+    res = R.solve_equiangular(0.0, 5.0, 32, [t], normalization="peri")
+    assert abs(res.rho[0] - 0.999) < 1e-9
+    assert R.clustering_time(5.0, 32, rho0=0.9995) == 0.0
+    # sqrt-scaling is a time change of Post-LN: τ = 2(√(t+1) - 1)
+    tau = R.clustering_time(5.0, 32)
+    assert R.clustering_time(5.0, 32, normalization="sqrt") == pytest.approx((tau / 2 + 1) ** 2 - 1, rel=1e-8)
+
+
+# ---------------------------------------------------------------- particles with normalisation
+
+
+def test_simulate_normalized_rotation_invariance_and_post_matches_simulate():
+    rng = np.random.default_rng(3)
+    n, d, beta = 7, 5, 2.0
+    X0 = mt.uniform_sphere(n, d, rng) * rng.uniform(0.5, 2.0, (n, 1))
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    t = np.linspace(0.0, 3.0, 4)
+    for s in SCHEMES:
+        a = R.simulate_normalized(X0, beta, t, normalization=s)
+        b = R.simulate_normalized(X0 @ Q, beta, t, normalization=s)
+        assert np.allclose(a.states @ Q, b.states, atol=1e-8)
+        assert np.allclose(np.linalg.norm(a.theta, axis=-1), 1.0, atol=1e-14)
+    post = R.simulate_normalized(X0, beta, t)
+    ref = mt.simulate(X0 / np.linalg.norm(X0, axis=1, keepdims=True), beta, t, model="sa", method="dopri", rtol=1e-12, atol=1e-14)
+    assert np.allclose(post.theta, ref.states, atol=1e-8)
+    assert np.allclose(post.r, np.linalg.norm(X0, axis=1))
+
+
+def test_pre_ln_is_residual_update():
+    """Pre-LN: x_i' = A_i(θ), checked by a finite difference of the tokens x = r θ."""
+    rng = np.random.default_rng(4)
+    X0 = mt.uniform_sphere(5, 3, rng) * 1.5
+    h = 1e-5
+    run = R.simulate_normalized(X0, 1.5, [0.0, h], normalization="pre", rtol=1e-13, atol=1e-15)
+    th = X0 / np.linalg.norm(X0, axis=1, keepdims=True)
+    E = np.exp(1.5 * th @ th.T)
+    A = (E / E.sum(1, keepdims=True)) @ th
+    assert np.allclose((run.states[1] - run.states[0]) / h, A, atol=1e-4)
+
+
+# ---------------------------------------------------------------- the Gram flow
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+def test_gram_flow_matches_particles(model):
+    rng = np.random.default_rng(5)
+    n, d, beta = 9, 4, 2.0
+    X0 = mt.uniform_sphere(n, d, rng)
+    t = np.linspace(0.0, 3.0, 7)
+    run = mt.simulate(X0, beta, t, model=model, method="dopri", rtol=1e-12, atol=1e-14)
+    G = np.einsum("tid,tjd->tij", run.states, run.states)
+    gr = R.simulate_gram(X0 @ X0.T, beta, t, model=model, rtol=1e-12, atol=1e-14)
+    assert gr.gram.shape == (t.size, n, n)
+    assert np.max(np.abs(gr.gram - G)) < 1e-9
+
+
+def test_gram_batch_equals_separate_runs_and_equiangular():
+    rng = np.random.default_rng(6)
+    n = 6
+    G0 = np.stack([(X := mt.uniform_sphere(n, 3, rng)) @ X.T for _ in range(3)])
+    betas = np.array([0.5, 2.0, 6.0])
+    t = np.linspace(0.0, 4.0, 5)
+    batch = R.simulate_gram(G0, betas, t, rtol=1e-11, atol=1e-13)
+    assert batch.gram.shape == (5, 3, n, n)
+    for b in range(3):
+        one = R.simulate_gram(G0[b], betas[b], t, rtol=1e-11, atol=1e-13)
+        assert np.max(np.abs(one.gram - batch.gram[:, b])) < 1e-8
+    eq = R.simulate_gram(mt.equiangular_frame(n, n, 0.0) @ np.eye(n), [1.0, 5.0], t, rtol=1e-11, atol=1e-13)
+    for b, beta in enumerate([1.0, 5.0]):
+        ode = R.solve_equiangular(0.0, beta, n, t)
+        assert np.max(np.abs(eq.gram[:, b, 0, 1] - ode.rho)) < 1e-8
+
+
+def test_clustered_pair_fraction():
+    G = np.array([[1.0, 0.9995, 0.2], [0.9995, 1.0, 0.1], [0.2, 0.1, 1.0]])
+    assert R.clustered_pair_fraction(G) == pytest.approx(1 / 3)
+    assert R.clustered_pair_fraction(np.stack([G, np.ones((3, 3))])).tolist() == pytest.approx([1 / 3, 1.0])
+    with pytest.raises(ValueError):
+        R.clustered_pair_fraction(np.ones((3, 2)))
+
+
+# ---------------------------------------------------------------- long context
+
+
+def direct_long_context(rho, gamma, n):
+    X = mt.equiangular_frame(n, n, rho)
+    beta = gamma * math.log(n)
+    L = beta * X @ X.T
+    S = np.exp(L - L.max(1, keepdims=True))
+    Y = (S / S.sum(1, keepdims=True)) @ X
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    return Y[0] @ Y[1]
+
+
+@pytest.mark.parametrize("rho,gamma,n", [(0.5, 2.0, 50), (0.2, 0.7, 30), (0.8, 9.0, 40), (-0.01, 1.5, 20)])
+def test_long_context_exact_finite_n(rho, gamma, n):
+    assert R.long_context_correlation(rho, gamma, n) == pytest.approx(direct_long_context(rho, gamma, n), abs=1e-12)
+
+
+def test_long_context_values_and_limit():
+    assert R.long_context_correlation(0.5, 2.0, 100) == pytest.approx(0.8028, abs=5e-5)
+    assert R.long_context_correlation(0.5, 2.0, 10_000) == pytest.approx(0.8000, abs=5e-5)
+    lim = R.long_context_correlation(0.5, np.array([1.0, 2.0, 3.0]))
+    assert lim.tolist() == [1.0, 0.8, 0.5]
+    assert R.critical_gamma(0.5) == 2.0
+    rho = np.array([0.1, 0.5, 0.9])
+    g = R.critical_gamma(rho)
+    assert np.allclose(R.long_context_correlation(rho, g), 4 * rho / (1 + 3 * rho))
+    # finite n approaches the limit away from the critical line
+    for gamma, limit in [(1.0, 1.0), (4.0, 0.5)]:
+        errs = [abs(R.long_context_correlation(0.5, gamma, n) - limit) for n in (10**2, 10**4, 10**8)]
+        assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-3, errs
+    grid = R.long_context_correlation(0.5, np.linspace(0.5, 4, 8)[:, None], np.array([10, 1000]))
+    assert grid.shape == (8, 2)
+
+
+# ---------------------------------------------------------------- order parameter
+
+
+def test_order_parameter():
+    rng = np.random.default_rng(7)
+    theta = rng.uniform(0, 2 * np.pi, 50)
+    m = np.hypot(np.cos(theta).mean(), np.sin(theta).mean())
+    assert R.order_parameter(theta) == pytest.approx(m, abs=1e-14)
+    X = mt.angles_to_points(theta)
+    assert R.order_parameter(X) == pytest.approx(m, abs=1e-14)
+    traj = np.stack([theta, theta + 1.0, np.zeros(50)])
+    assert np.allclose(R.order_parameter(traj, angles=True), [m, m, 1.0])
+    assert np.allclose(R.order_parameter(np.stack([X, X])), [m, m])
+    w = rng.uniform(size=50)
+    w /= w.sum()
+    assert R.order_parameter(theta, weights=w) == pytest.approx(abs(np.exp(1j * theta) @ w), abs=1e-14)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"rho0 must lie in \[-1/\(n-1\), 1\]"):
+        R.solve_equiangular(-0.5, 1.0, 4, [1.0])
+    with pytest.raises(ValueError, match="rho"):
+        R.solve_equiangular(1.01, 1.0, 4, [1.0])
+    with pytest.raises(ValueError, match="rho"):
+        R.equiangular_rhs(-0.4, 1.0, 4)
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        R.equiangular_rhs(0.0, 1.0, 1)
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        R.long_context_correlation(0.5, 1.0, 1)
+    with pytest.raises(ValueError, match="gamma must be > 0"):
+        R.long_context_correlation(0.5, 0.0, 100)
+    with pytest.raises(ValueError, match="gamma must be > 0"):
+        R.long_context_correlation(0.5, -1.0)
+    with pytest.raises(ValueError, match="rho must lie"):
+        R.long_context_correlation(-0.1, 1.0)
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        R.solve_equiangular(0.0, 1.0, 4, [1.0], normalization="batchnorm")
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        R.simulate_normalized(np.eye(3), 1.0, [1.0], normalization="rms")
+    with pytest.raises(ValueError, match="model"):
+        R.solve_equiangular(0.0, 1.0, 4, [1.0], model="softmax")
+    with pytest.raises(TypeError):
+        R.solve_equiangular(0.0, 1.0, 4.5, [1.0])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        R.solve_equiangular(0.0, 1.0, 4, [2.0, 1.0])
+    with pytest.raises(ValueError, match="overflows"):
+        R.solve_equiangular(0.0, 800.0, 4, [1.0], model="usa")
+    with pytest.raises(ValueError, match="nonzero rows"):
+        R.simulate_normalized(np.array([[1.0, 0.0], [0.0, 0.0]]), 1.0, [1.0])
+    with pytest.raises(ValueError, match="unit diagonal"):
+        R.simulate_gram(2 * np.eye(3), 1.0, [1.0])
+    with pytest.raises(ValueError, match="one value per system"):
+        R.simulate_gram(np.stack([np.eye(3)] * 2), [1.0, 2.0, 3.0], [1.0])
+    with pytest.raises(ValueError, match="simplex"):
+        R.clustering_time(1.0, 5, rho0=-0.25)
+    # aliases of the scheme names
+    a = R.solve_equiangular(0.0, 1.0, 4, [1.0], normalization="Pre-LN")
+    assert a.normalization == "pre"
+
+
+def test_public_names_exported():
+    for name in R.__all__:
+        assert getattr(mt, name) is getattr(R, name)
