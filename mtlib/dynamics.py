@@ -52,6 +52,7 @@ __all__ = [
     "equiangular_frame",
     "perturbed_uniform_circle",
     "angles_to_points",
+    "attention",
     "velocity",
     "velocity_circle",
     "fourier_cutoff",
@@ -369,7 +370,7 @@ def _rescale_usa(v, shift, beta):
         v = (v * half.reshape((-1,) + (1,) * (v.ndim - 1))) * half.reshape((-1,) + (1,) * (v.ndim - 1))
     if not np.all(np.isfinite(v)):
         raise ValueError(
-            f"the USA velocity overflows float64 at beta = {beta} (terms e^(beta<x_i,x_j>) "
+            f"the USA field overflows float64 at beta = {beta} (terms e^(beta<x_i,x_j>) "
             f"near e^{abs(beta):.0f}); use model='sa', or a smaller beta"
         )
     return v
@@ -383,6 +384,44 @@ def _sphere_velocity(X, w, beta, sa):
     if sa:
         return v / den[:, None]
     return _rescale_usa(v, shift, beta)
+
+
+def _attention_average(X, w, beta, sa):
+    """A_i = Σ_j w_j e^{β<x_i,x_j>} x_j (USA), divided by Σ_j w_j e^{β<x_i,x_j>} (SA); no validation."""
+    num, den, shift = _pairwise(np.ascontiguousarray(X.T), w, beta, exclude_self=False)
+    return num / den[:, None] if sa else _rescale_usa(num, shift, beta)
+
+
+def attention(X, beta, model="sa", weights=None):
+    """The output of one attention layer with Q = K = V = I at tokens on S^{d-1}.
+
+    SA: A_i = Σ_j softmax_j(β<x_i,x_j>) x_j (a convex combination of the tokens);
+    USA: A_i = Σ_j w_j e^{β<x_i,x_j>} x_j. The velocity of the token flow is the tangent
+    part P_{x_i} A_i (see :func:`velocity`); normalisation schemes also use the radial part
+    <x_i, A_i> and the norm |A_i|.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Unit rows, n >= 1, d >= 2.
+    beta : float
+        Inverse temperature β (any finite value).
+    model : {"sa", "usa"}
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    References
+    ----------
+    Vaswani et al., "Attention is all you need" (2017); Geshkovski et al. (2023), Section 2.
+    """
+    X = check_unit_rows(X, "X")
+    beta = check_real(beta, "beta")
+    sa = check_model(model) == "sa"
+    return _attention_average(X, check_weights(weights, X.shape[0]), beta, sa)
 
 
 def velocity(X, beta, model="usa", weights=None):

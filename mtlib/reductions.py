@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .dynamics import _pairwise
+from .dynamics import _attention_average
 from ._validate import (
     check_array,
     check_choice,
@@ -420,18 +420,6 @@ class NormalizedResult:
         return self.r[..., None] * self.theta
 
 
-def _attention(theta, w, beta, sa):
-    """A_i (n, d): softmax (SA) or 1/n (USA) averages of the θ_j, by the dynamics kernel."""
-    num, den, shift = _pairwise(np.ascontiguousarray(theta.T), w, beta, exclude_self=False)
-    if sa:
-        return num / den[:, None]
-    with np.errstate(over="ignore", invalid="ignore"):
-        A = num * np.exp(shift)[:, None]
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"the USA attention overflows float64 at beta = {beta}; use model='sa'")
-    return A
-
-
 def simulate_normalized(
     x0, beta, t_eval, normalization="post", model="sa", alpha=1.0, rtol=1e-10, atol=1e-12
 ):
@@ -493,7 +481,7 @@ def simulate_normalized(
         th = y[:nd].reshape(n, d)
         th = th / np.linalg.norm(th, axis=1, keepdims=True)
         r = y[nd:]
-        A = _attention(th, w, beta, sa)
+        A = _attention_average(th, w, beta, sa)
         c1 = np.einsum("ij,ij->i", th, A)
         P = A - c1[:, None] * th
         if normalization == "post":

@@ -385,3 +385,25 @@ TH_OK = np.array([0.0, 1.0, 2.0])
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_attention_is_the_softmax_average_and_its_tangent_part_the_velocity():
+    rng = np.random.default_rng(3)
+    X = mt.uniform_sphere(40, 5, rng=rng)
+    w = rng.random(40)
+    w /= w.sum()
+    for beta in (0.0, 2.5, 30.0):
+        E = w[None, :] * np.exp(beta * X @ X.T)
+        usa = E @ X
+        sa = usa / E.sum(axis=1, keepdims=True)
+        A_sa = mt.attention(X, beta, weights=w)
+        A_usa = mt.attention(X, beta, model="usa", weights=w)
+        assert np.allclose(A_sa, sa, rtol=1e-12, atol=1e-14)
+        assert np.allclose(A_usa, usa, rtol=1e-12, atol=1e-14)
+        for model, A in (("sa", A_sa), ("usa", A_usa)):
+            tangent = A - np.einsum("ij,ij->i", A, X)[:, None] * X  # loses digits to the self term
+            scale = np.abs(A).max()
+            assert np.allclose(mt.velocity(X, beta, model=model, weights=w), tangent, rtol=0, atol=1e-13 * scale)
+    with pytest.raises(ValueError, match="overflows"):
+        mt.attention(np.eye(3), 800.0, model="usa")
+    assert np.all(np.isfinite(mt.attention(np.eye(3), 800.0)))
