@@ -120,7 +120,11 @@ class CirclePDESolution:
         ``spectral_steps``, ``spectral_rejected``, ``rhs_evals``, ``lagrangian_steps``,
         ``mass_error`` (max over snapshots of ``|Σρ dx - 1|``), ``min_density``,
         ``tail_ratio`` (largest spectral-tail rms over its threshold, <= 1 while resolved),
-        ``wall_time`` (s).
+        ``wall_time`` (s), and ``unresolved_reason`` when the spectral solver stopped
+        (which test failed: spectral tail, negative density or non-finite values).
+        Spectral snapshots are point values at the nodes and Lagrangian ones averages
+        over cells centred on them: compare with tokens through
+        ``wasserstein_circle_density(u, density[i], cell_start=-np.pi / M)``.
     """
 
     t: np.ndarray
@@ -552,11 +556,17 @@ def solve_circle_pde(
         def accept(t, c):
             ratio = op.tail(c) / reference
             rho = op.density(c)
-            ok = ratio <= 1.0 and np.all(np.isfinite(rho)) and rho.min() >= -NEGATIVE_TOL
-            if ok:
+            if not np.all(np.isfinite(rho)):
+                diag["unresolved_reason"] = "non-finite density"
+            elif rho.min() < -NEGATIVE_TOL:
+                diag["unresolved_reason"] = f"negative density ({rho.min():.3g} at t = {t:.6g})"
+            elif ratio > 1.0:
+                diag["unresolved_reason"] = f"spectral tail {ratio:.3g} times its allowed level at t = {t:.6g}"
+            else:
                 last_good[:] = [t, c]
                 diag["tail_ratio"] = max(diag["tail_ratio"], ratio)
-            return ok
+                return True
+            return False
 
         snaps, stopped, (steps, rejected, evals) = _lawson_dopri(
             op.nonlinear, op.rate, c0, 0.0, t_eval, rtol, atol, lambda V: _cfl_step(op, V, cfl), accept
@@ -573,7 +583,7 @@ def solve_circle_pde(
                 partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, diag, start)
                 raise UnderResolvedError(
                     f"the spectral solution on {M} points is under-resolved after t = {t_lag:.6g} "
-                    f"(tail or negative density); use method='auto' or a finer grid",
+                    f"({diag['unresolved_reason']}); use method='auto' or a finer grid",
                     t_lag,
                     partial,
                 )

@@ -233,3 +233,13 @@ def test_bad_input():
         mt.grenier_expansion(good, 5.0, [0, 1], order=0)
     with pytest.raises(ValueError, match="overflows"):
         mt.solve_circle_pde(good, 800.0, [0, 1])
+
+
+def test_auto_hand_over_records_why_the_grid_stopped_resolving():
+    rho0 = mt.white_noise_density(512, 0.01, rng=0)
+    sol = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.3, 0.5])
+    assert sol.handover_time is not None and 0.3 < sol.handover_time < 0.5
+    reason = sol.diagnostics["unresolved_reason"]
+    assert reason.startswith(("negative density", "spectral tail"))
+    with pytest.raises(mt.UnderResolvedError, match=reason.split(" ")[0]):
+        mt.solve_circle_pde(rho0, 5.0, [0.0, 0.5], method="spectral")
