@@ -29,6 +29,7 @@ import numba
 import numpy as np
 from scipy import special
 
+from . import _dormand_prince as _dp
 from . import _kernels_circle as _kc
 from . import _kernels_sphere as _ks
 from ._validate import (
@@ -776,17 +777,6 @@ def _stiffness(beta, model):
     return 2.0 * math.exp(abs(beta)) if model == "usa" else 2.0 * (1.0 + 2.0 * abs(beta))
 
 
-# Dormand–Prince 5(4) tableau (Hairer, Nørsett, Wanner, Solving ODEs I, Table 5.2).
-_DP_A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
-)
-_DP_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)  # b5 - b4
 
 
 def simulate(
@@ -973,10 +963,10 @@ def _run_dopri(field, retract, y, t_eval, h, rtol, atol, bar):
             h_try = min(h, t_out - t)
             stages = [f]
             for i in range(1, 7):
-                yi = y + h_try * sum(a * s for a, s in zip(_DP_A[i], stages) if a != 0.0)
+                yi = y + h_try * sum(a * s for a, s in zip(_dp.A[i], stages) if a != 0.0)
                 stages.append(field(yi))
             y5 = yi  # the last stage point is the 5th-order solution (FSAL)
-            err = h_try * sum(e * s for e, s in zip(_DP_E, stages) if e != 0.0)
+            err = h_try * sum(e * s for e, s in zip(_dp.E, stages) if e != 0.0)
             norm = _error_norm(err, y, y5, rtol, atol)
             factor = 5.0 if norm == 0.0 else min(5.0, max(0.2, 0.9 * norm ** -0.2))
             if norm <= 1.0:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from . import _dormand_prince as _dp
 from ._validate import check_array, check_choice, check_int, check_model, check_real, check_rng, check_times
 from .dynamics import simulate
 from .spectral import growth_rate
@@ -58,18 +59,6 @@ NEGATIVE_TOL = 1e-8  # a density below -NEGATIVE_TOL is under-resolved (density 
 REFERENCE_NODES = 9999  # the authors' grid: their σ per node defines the noise level
 USA_MAX_BETA = 700.0  # e^β overflows float64 beyond
 
-# Dormand–Prince 5(4) (Hairer, Nørsett, Wanner, Solving ODEs I, Table 5.2).
-_DP_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
-_DP_A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
-)
-_DP_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
 
 
 class UnderResolvedError(RuntimeError):
@@ -367,14 +356,14 @@ def _lawson_dopri(nonlinear, rate, c, t0, t_eval, rtol, atol, cfl_bound, accept)
             continue
         while t < t_out:
             h_try = min(h, cfl_bound(V), t_out - t)
-            grow = [np.exp(rate * (ci * h_try)) for ci in _DP_C]
+            grow = [np.exp(rate * (ci * h_try)) for ci in _dp.C]
             stages = [f]
             for i in range(1, 7):
-                w = c + h_try * sum(a * s for a, s in zip(_DP_A[i], stages) if a != 0.0)
+                w = c + h_try * sum(a * s for a, s in zip(_dp.A[i], stages) if a != 0.0)
                 fi, Vi = nonlinear(grow[i] * w)
                 stages.append(fi / grow[i])
             evals += 6
-            err = grow[6] * (h_try * sum(e * s for e, s in zip(_DP_E, stages) if e != 0.0))
+            err = grow[6] * (h_try * sum(e * s for e, s in zip(_dp.E, stages) if e != 0.0))
             c_new = grow[6] * w
             scale = atol + rtol * np.maximum(np.abs(c), np.abs(c_new))
             norm = math.sqrt(float(np.mean(np.abs(err / scale) ** 2)))
