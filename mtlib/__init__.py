@@ -8,6 +8,7 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.pde`          the mean-field PDE on the circle (spectral and Lagrangian)
 - :mod:`mtlib.wasserstein`  optimal-transport distances on the circle and the sphere
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
+- :mod:`mtlib.clusters`     the clusters of an empirical measure: count, centres, masses
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
 - :mod:`mtlib.plotting`     the house style and figure helpers
 """
@@ -17,8 +18,9 @@ from .spectral import *  # noqa: F401,F403
 from .pde import *  # noqa: F401,F403
 from .wasserstein import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
+from .clusters import *  # noqa: F401,F403
 from .sweeps import *  # noqa: F401,F403
 from .plotting import *  # noqa: F401,F403
-from . import dynamics, spectral, pde, wasserstein, reductions, sweeps, plotting  # noqa: F401
+from . import dynamics, spectral, pde, wasserstein, reductions, clusters, sweeps, plotting  # noqa: F401
 
 __version__ = "0.1.0"
