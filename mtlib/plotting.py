@@ -10,7 +10,7 @@ from importlib import resources
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_house_style", "plot_circle_trajectories", "plot_tokens_on_circle"]
+__all__ = ["use_house_style", "plot_circle_trajectories", "plot_tokens_on_circle", "plot_circle_histogram"]
 
 TWO_PI = 2.0 * np.pi
 
@@ -25,6 +25,19 @@ def _axes(ax, **subplot_kw):
     if ax is None:
         _, ax = plt.subplots(subplot_kw=subplot_kw)
     return ax
+
+
+def _circle_frame(ax, extent):
+    """Square, frameless axes around the origin that show at least ``extent`` (never shrink)."""
+    lim = max(extent, 1.15, ax.get_xlim()[1] if ax.get_aspect() == 1.0 else 0.0)
+    ax.set_aspect("equal")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
 
 
 def plot_circle_trajectories(t, theta, ax=None, max_tokens=600, color="0.15", alpha=0.25, marks=None):
@@ -84,12 +97,36 @@ def plot_tokens_on_circle(theta, ax=None, radius=1.0, color="C0", size=6, alpha=
     circle = np.linspace(0, TWO_PI, 400)
     ax.plot(radius * np.cos(circle), radius * np.sin(circle), color="0.85", linewidth=0.8, zorder=0)
     ax.scatter(radius * np.cos(theta), radius * np.sin(theta), s=size, color=color, alpha=alpha, label=label, linewidths=0)
-    ax.set_aspect("equal")
-    ax.set_xlim(-1.15, 1.15)
-    ax.set_ylim(-1.15, 1.15)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_visible(False)
+    _circle_frame(ax, radius + 0.15)
+    return ax
+
+
+def plot_circle_histogram(theta, ax=None, radius=1.0, bins=120, height=0.3, color="C0", weights=None, label=None):
+    """Draw the distribution of angles as a histogram wrapped around a circle of radius ``r``.
+
+    Each of ``bins`` equal arcs gets a band from r outwards, of height proportional to its
+    mass (the fullest arc reaches ``r + height``): a uniform law is an even ring, a
+    cluster a spike. Several calls with decreasing ``radius`` compare times or runs.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    theta = np.mod(np.asarray(theta, dtype=float).ravel(), TWO_PI)
+    counts, edges = np.histogram(theta, bins=bins, range=(0.0, TWO_PI), weights=weights)
+    outer = radius + height * counts / max(counts.max(), 1e-300)
+    # Step outline: each arc at its own height, joined radially at the bin edges.
+    phi = np.repeat(edges, 2)[1:-1]
+    rad = np.repeat(outer, 2)
+    phi = np.append(phi, phi[0])
+    rad = np.append(rad, rad[0])
+    circle = np.linspace(0, TWO_PI, 400)
+    ax.fill(
+        np.concatenate([rad * np.cos(phi), radius * np.cos(circle[::-1])]),
+        np.concatenate([rad * np.sin(phi), radius * np.sin(circle[::-1])]),
+        color=color, alpha=0.6, linewidth=0, label=label,
+    )
+    ax.plot(radius * np.cos(circle), radius * np.sin(circle), color="0.6", linewidth=0.8)
+    _circle_frame(ax, radius + height + 0.05)
     return ax

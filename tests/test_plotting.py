@@ -40,3 +40,17 @@ def test_tokens_on_circle_places_points_on_the_unit_circle():
     assert np.allclose(np.hypot(xy[:, 0], xy[:, 1]), 1.0)
     assert np.allclose(np.arctan2(xy[:, 1], xy[:, 0]) % (2 * np.pi), theta)
     plt.close(fig)
+
+
+def test_circle_histogram_heights_and_limits():
+    theta = np.concatenate([np.full(300, 1.0), np.linspace(0, 2 * np.pi, 300, endpoint=False)])
+    fig, ax = plt.subplots()
+    mt.plot_circle_histogram(theta, ax=ax, radius=1.2, height=0.3, bins=60)
+    xy = ax.patches[0].get_xy()
+    r = np.hypot(xy[:, 0], xy[:, 1])
+    assert r.max() == pytest.approx(1.5) and r.min() == pytest.approx(1.2, abs=1e-9)
+    peak = xy[np.argmax(r)]
+    assert abs(np.arctan2(peak[1], peak[0]) - 1.0) < 2 * np.pi / 60  # the spike sits at the cluster
+    mt.plot_circle_histogram(theta, ax=ax, radius=0.3, height=0.3)
+    assert ax.get_xlim()[1] >= 1.5, "a later, smaller ring must not clip an earlier one"
+    plt.close(fig)
