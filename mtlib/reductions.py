@@ -704,7 +704,11 @@ def long_context_correlation(rho, gamma, n=None):
 
         \\rho_{out} \\to 1 \\ (\\gamma < \\gamma_c), \\qquad
         \\frac{4\\rho}{1+3\\rho} \\ (\\gamma = \\gamma_c), \\qquad
-        \\rho \\ (\\gamma > \\gamma_c).
+        \\rho \\ (\\gamma > \\gamma_c)
+
+    for 0 < ρ <= 1. Orthogonal inputs (ρ = 0) are different: the exact value is
+    (1 + O(n^{γ-1}))/(1 + n^{2γ-1}) for γ < 1, so the limit is 1 for γ < 1/2, 1/2 at
+    γ = 1/2 and 0 for γ > 1/2 (the self-weight n^{γ-1} beats the mean |x̄|² = 1/n).
 
     At the critical γ, ρ = 0.5: 0.8028 (n = 10²), 0.8000 (n = 10⁴), limit 0.8.
 
@@ -740,6 +744,8 @@ def long_context_correlation(rho, gamma, n=None):
         out = np.where(g < gc, 1.0, r)
         out = np.where(crit, 4.0 * r / (1.0 + 3.0 * r), out)
         out = np.where(r == 1.0, 1.0, out)
+        orthogonal = np.where(g < 0.5, 1.0, np.where(g == 0.5, 0.5, 0.0))
+        out = np.where(r == 0.0, orthogonal, out)
     else:
         nn = np.atleast_1d(np.asarray(n))
         if not np.issubdtype(nn.dtype, np.integer) and not np.all(nn == np.round(nn)):

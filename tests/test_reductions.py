@@ -338,3 +338,12 @@ def test_bad_input():
 def test_public_names_exported():
     for name in R.__all__:
         assert getattr(mt, name) is getattr(R, name)
+
+
+def test_long_context_limit_for_orthogonal_tokens():
+    """ρ = 0: the self-weight n^(γ-1) competes with |x̄|² = 1/n, so the limit jumps at γ = 1/2."""
+    limits = mt.long_context_correlation(0.0, np.array([0.3, 0.5, 0.75, 1.0, 2.0]))
+    assert np.array_equal(limits, [1.0, 0.5, 0.0, 0.0, 0.0])
+    for gamma, limit in ((0.3, 1.0), (0.5, 0.5), (0.75, 0.0)):
+        finite = mt.long_context_correlation(0.0, gamma, n=10**16)
+        assert abs(finite - limit) < 2e-2, (gamma, finite)
