@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from ._constants import USA_MAX_BETA
+
 MODELS = ("usa", "sa")
 UNIT_NORM_TOL = 1e-8
 
@@ -55,6 +57,15 @@ def check_choice(value, name, choices):
 def check_model(model):
     """Return the model name, ``"usa"`` or ``"sa"``."""
     return check_choice(model, "model", MODELS)
+
+
+def check_usa_beta(beta, model):
+    """Refuse |β| > USA_MAX_BETA for the USA model, where e^{β} overflows float64."""
+    if model == "usa" and abs(beta) > USA_MAX_BETA:
+        raise ValueError(
+            f"beta = {beta}: the USA field carries e^(beta), which overflows float64 beyond "
+            f"|beta| = {USA_MAX_BETA:g}; use model='sa'"
+        )
 
 
 def check_array(value, name, *, ndim=None, shape=None, min_size=1):
