@@ -15,20 +15,68 @@ names re-exported here; each lives in the module of its mathematical object:
 
 # Each block below re-exports the public names of its modules explicitly.
 # --- block A: initial conditions, fields, simulate, pde
-from .dynamics import *  # noqa: F401,F403
-from .pde import *  # noqa: F401,F403
+from .initial import (  # noqa: F401
+    angles_to_points,
+    caps_circle,
+    caps_sphere,
+    equiangular_frame,
+    perturbed_uniform_circle,
+    quantile_tokens,
+    uniform_circle,
+    uniform_sphere,
+)
+from .fields import attention, energy, energy_circle, fourier_cutoff, velocity, velocity_circle  # noqa: F401
+from .dynamics import SimulationResult, simulate  # noqa: F401
+from .pde import (  # noqa: F401
+    CirclePDESolution,
+    UnderResolvedError,
+    linearized_solution,
+    manifold_density,
+    pde_grid,
+    solve_circle_pde,
+    white_noise_density,
+)
+from .grenier import GrenierExpansion, grenier_expansion  # noqa: F401
 # --- end block A
 # --- block B: wasserstein, reductions, stability
-from .wasserstein import *  # noqa: F401,F403
-from .reductions import *  # noqa: F401,F403
+from .wasserstein import (  # noqa: F401
+    distance_to_dirac,
+    distance_to_equispaced,
+    sliced_wasserstein_sphere,
+    wasserstein_circle,
+    wasserstein_circle_densities,
+    wasserstein_circle_density,
+    wasserstein_circle_uniform,
+    wasserstein_sphere,
+)
+from .reductions import (  # noqa: F401
+    NORMALIZATIONS,
+    EquiangularResult,
+    GramResult,
+    NormalizedResult,
+    clustered_pair_fraction,
+    clustering_time,
+    critical_gamma,
+    equiangular_rhs,
+    long_context_correlation,
+    simulate_gram,
+    simulate_normalized,
+    solve_equiangular,
+)
+from .stability import dobrushin_constant  # noqa: F401
 # --- end block B
 # --- block C: spectral, linear-phase statistics, measures of an empirical measure
-from .spectral import *  # noqa: F401,F403
-from .clusters import *  # noqa: F401,F403
+from .spectral import growth_rate, log_growth_rate, growth_rate_quadrature, funk_hecke_eigenvalue, kmax, kmax_switch_points, gegenbauer_coefficients, growth_rate_continuous, relative_rate_gap  # noqa: F401
+from .harmonics import harmonic_dimension, fourier_coefficients, density_fourier_coefficients, density_from_fourier_coefficients, predicted_cluster_positions, harmonic_power, harmonic_components  # noqa: F401
+from .linear import leading_mode, linear_exit_time, linear_density, linear_cluster_positions, linear_perturbation, probability_kmax_leads, exit_mode_probabilities, predicted_exit_time, LinearPhaseExit, linear_phase_exit_time  # noqa: F401
+from .measures import Clusters, find_clusters, merge_coincident, histogram_peaks, density_peaks, match_error, circular_difference, circle_spacings, closest_pair, order_parameter, first_crossing, fit_rate  # noqa: F401
 # --- end block C
-# --- block D: sweeps, plotting (widgets is imported on demand: mtlib.widgets)
-from .sweeps import *  # noqa: F401,F403
-from .plotting import *  # noqa: F401,F403
+# --- block D: sweeps, plotting, widgets (mt.widgets.*: its presets are not re-exported here)
+from .sweeps import sweep, SweepError, SweepFailure, DASK_SCHEDULER_ENV  # noqa: F401
+from .plotting import (  # noqa: F401
+    use_house_style, plot_circle_trajectories, plot_tokens_on_circle, plot_circle_histogram,
+    plot_angle_histogram, plot_mode_bars, plot_mode_amplitudes, sphere_grid, plot_tokens_on_sphere,
+)
 # --- end block D
 from . import dynamics, spectral, pde, wasserstein, reductions, clusters, sweeps, plotting  # noqa: F401
 

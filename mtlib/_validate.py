@@ -154,3 +154,19 @@ def check_rng(rng, name="rng"):
             raise ValueError(f"{name} as a seed must be >= 0, got {rng}")
         return np.random.default_rng(rng)
     raise TypeError(f"{name} must be a numpy Generator, an integer seed or None, got {type(rng).__name__}")
+
+
+def check_degrees(k, name="k"):
+    """Return non-negative integer degrees as an int64 array (any shape) and a scalar flag.
+
+    Integer-valued floats are accepted (``3.0``); other floats and bools raise TypeError.
+    """
+    arr = np.asarray(k)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be an integer or an array of integers, got {arr.dtype}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got min {arr.min()}")
+    return arr.astype(np.int64), arr.ndim == 0

@@ -14,8 +14,9 @@ the velocity is exactly ``V = Σ_m v_m e^{imθ}``, ``v_m = (i/2) a_m c_m``, and
 - ``method="spectral"`` (Eulerian): Fourier modes |m| <= M/3 of a grid of M points
   (2/3 dealiasing), Lawson (integrating-factor) Dormand–Prince 5(4) steps, so the linear
   growth is exact and only the nonlinear remainder is stepped, adaptive steps capped by a
-  CFL bound, float64, mass exact. It stops being valid when the density concentrates:
-  under-resolution is detected from the spectral tail and from negative values.
+  CFL bound (the one stepper of :mod:`mtlib._integrate`), float64, mass exact. It stops
+  being valid when the density concentrates: under-resolution is detected from the
+  spectral tail and from negative values.
 - ``method="lagrangian"``: the equation along characteristics. Quantile points of ρ
   move by the exact velocity of :func:`mtlib.simulate` (weighted tokens); the density is
   recovered from their spacing, ``ρ(X(q)) = 1/∂_q X`` in the mass coordinate q. Mass
@@ -26,39 +27,37 @@ the velocity is exactly ``V = Σ_m v_m e^{imθ}``, ``v_m = (i/2) a_m c_m``, and
 Reference: G. Bruno, F. Pasqualotto, A. Agazzi, *Emergence of meta-stable clustering in
 mean-field transformer models*, ICLR 2025 (arXiv:2410.23228), Section 4; E. Grenier,
 *On the nonlinear instability of Euler and Prandtl equations*, CPAM 53 (2000), for the
-iterative scheme of :func:`grenier_expansion`.
+iterative scheme of :func:`mtlib.grenier_expansion` (module :mod:`mtlib.grenier`), which
+extends :func:`linearized_solution` order by order.
 """
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
-from . import _dormand_prince as _dp
-from ._validate import check_array, check_choice, check_int, check_model, check_real, check_rng, check_times
+from ._constants import DEFAULT_MODEL, TWO_PI
+from ._integrate import integrate
+from ._pde_operator import CircleOperator, cfl_step, check_density
+from ._validate import check_choice, check_int, check_model, check_real, check_rng, check_times, check_usa_beta
 from .dynamics import simulate
+from .initial import quantile_tokens
 from .spectral import growth_rate
 
 __all__ = [
     "CirclePDESolution",
-    "GrenierExpansion",
     "UnderResolvedError",
     "pde_grid",
     "white_noise_density",
     "manifold_density",
     "solve_circle_pde",
     "linearized_solution",
-    "grenier_expansion",
 ]
 
-TWO_PI = 2.0 * np.pi
-MASS_TOL = 1e-8  # input densities must integrate to 1 within this (then renormalised)
 NEGATIVE_TOL = 1e-8  # a density below -NEGATIVE_TOL is under-resolved (density units, mean 1/2π)
 REFERENCE_NODES = 9999  # the authors' grid: their σ per node defines the noise level
-USA_MAX_BETA = 700.0  # e^β overflows float64 beyond
-
+FIRST_STEP = 0.01  # the spectral solver's first step, before the CFL cap
 
 
 class UnderResolvedError(RuntimeError):
@@ -92,7 +91,8 @@ class CirclePDESolution:
         ρ(t, θ_j) (``Σ_j ρ_j 2π/M = 1``). Spectral snapshots are point values of the
         band-limited solution; Lagrangian ones are cell averages over
         ``[θ_j - π/M, θ_j + π/M]`` of the spacing density (exact mass, bounded by a
-        Dirac's mass divided by the cell width).
+        Dirac's mass divided by the cell width). Compare with tokens through
+        ``wasserstein_circle_density(u, density[i], cell_start=-np.pi / M)``.
     method : ndarray of str, shape (T,)
         ``"spectral"`` or ``"lagrangian"``: which solver produced each snapshot.
     handover_time : float or None
@@ -105,15 +105,24 @@ class CirclePDESolution:
         Masses of the Lagrangian points (1/n each: quantile points).
     beta : float
     model : str
-    diagnostics : dict
-        ``spectral_steps``, ``spectral_rejected``, ``rhs_evals``, ``lagrangian_steps``,
-        ``mass_error`` (max over snapshots of ``|Σρ dx - 1|``), ``min_density``,
-        ``tail_ratio`` (largest spectral-tail rms over its threshold, <= 1 while resolved),
-        ``wall_time`` (s), and ``unresolved_reason`` when the spectral solver stopped
-        (which test failed: spectral tail, negative density or non-finite values).
-        Spectral snapshots are point values at the nodes and Lagrangian ones averages
-        over cells centred on them: compare with tokens through
-        ``wasserstein_circle_density(u, density[i], cell_start=-np.pi / M)``.
+    n_steps, n_rejected, nfev : int
+        Accepted and rejected steps, right-hand-side evaluations (spectral nonlinear
+        terms plus Lagrangian velocity fields), both solvers together.
+    wall_time : float
+        Seconds spent in :func:`solve_circle_pde`.
+    message : str
+        What the solvers did (and why the spectral one stopped, if it did).
+    spectral_steps, lagrangian_steps : int
+        Accepted steps of each solver.
+    mass_error : float
+        Max over snapshots of ``|Σ_j ρ_j 2π/M - 1|`` (NaN without snapshots).
+    min_density : float
+        Smallest snapshot value (NaN without snapshots).
+    tail_ratio : float
+        Largest spectral-tail rms over its threshold while resolved (<= 1).
+    unresolved_reason : str or None
+        Why the spectral solver stopped (spectral tail, negative density or non-finite
+        values), None if it did not.
     """
 
     t: np.ndarray
@@ -125,29 +134,29 @@ class CirclePDESolution:
     weights: object
     beta: float
     model: str
-    diagnostics: dict = field(default_factory=dict)
+    n_steps: int
+    n_rejected: int
+    nfev: int
+    wall_time: float
+    message: str
+    spectral_steps: int
+    lagrangian_steps: int
+    mass_error: float
+    min_density: float
+    tail_ratio: float
+    unresolved_reason: object
 
-
-@dataclass(frozen=True)
-class GrenierExpansion:
-    """Terms of Grenier's expansion ``ρ ≈ 1/(2π) + u_1 + ... + u_order``.
-
-    Attributes
-    ----------
-    t : ndarray, shape (T,)
-    theta : ndarray, shape (M,)
-    terms : ndarray, shape (order, T, M)
-        ``u_j(t, θ)``; ``u_1`` is the linearised solution, ``u_j`` is of size ``ε^j``.
-    """
-
-    t: np.ndarray
-    theta: np.ndarray
-    terms: np.ndarray
-
-    def partial_sum(self, order):
-        """The approximation ``1/(2π) + Σ_{j<=order} u_j``, shape (T, M)."""
-        order = check_int(order, "order", low=0, high=self.terms.shape[0])
-        return 1.0 / TWO_PI + self.terms[:order].sum(axis=0)
+    @property
+    def diagnostics(self):
+        """Transition shim (issue 12): the old dict of run statistics; goes once the chapters use the fields."""
+        return {
+            "spectral_steps": self.spectral_steps,
+            "lagrangian_steps": self.lagrangian_steps,
+            "mass_error": self.mass_error,
+            "min_density": self.min_density,
+            "tail_ratio": self.tail_ratio,
+            "wall_time": self.wall_time,
+        }
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -171,19 +180,6 @@ def pde_grid(M):
     """
     M = check_int(M, "M", low=8)
     return TWO_PI * np.arange(M) / M
-
-
-def _check_density(rho, name="rho0"):
-    """A density on the grid: finite, >= 0, integrating to 1 within MASS_TOL (then exactly)."""
-    rho = check_array(rho, name, ndim=1, min_size=8)
-    if np.any(rho < 0):
-        raise ValueError(f"{name} must be a non-negative density, got min {rho.min():.3g}")
-    mass = rho.sum() * TWO_PI / rho.size
-    if abs(mass - 1.0) > MASS_TOL:
-        raise ValueError(
-            f"{name} must integrate to 1 (Σ rho_j 2π/M = {mass:.12g}); divide by that sum first"
-        )
-    return rho / mass
 
 
 def white_noise_density(M, sigma, rng=None, reference_nodes=REFERENCE_NODES):
@@ -277,128 +273,7 @@ def manifold_density(M, k, alpha, phase=0.0):
     return (1.0 + alpha * np.cos(k * (pde_grid(M) - phase))) / TWO_PI
 
 
-# ----------------------------------------------------------------------------- spectral operator
-
-
-class _CircleOperator:
-    """Fourier representation of the circle PDE on M points, modes 0..kc (kc = M // 3)."""
-
-    def __init__(self, M, beta, model):
-        self.M = M
-        self.kc = M // 3
-        self.sa = model == "sa"
-        m = np.arange(self.kc + 1, dtype=np.float64)
-        scaled = special.ive(m, abs(beta))  # I_m(|β|) e^{-|β|}
-        sign = np.where((m % 2 == 1) & (beta < 0), -1.0, 1.0)  # I_m(β) = (-1)^m I_m(|β|)
-        if beta == 0.0:
-            a = np.where(m == 1, 1.0, 0.0)  # K(φ) = sin φ
-        else:
-            a = 2.0 * m * sign * scaled / beta
-        if self.sa:
-            self.den = sign * scaled  # D scaled by e^{-|β|}, like V below
-            self.vel = 0.5j * a
-        else:
-            self.den = None
-            self.vel = 0.5j * a * math.exp(abs(beta))
-        self.rate = growth_rate(np.arange(self.kc + 1), beta, 2, "sa" if self.sa else "usa")
-        self.deriv = -1j * m * (TWO_PI / M)
-        self.scale = M / TWO_PI
-
-    def density(self, c):
-        return np.fft.irfft(c, self.M) * self.scale
-
-    def velocity(self, c):
-        V = np.fft.irfft(self.vel * c, self.M) * self.M
-        if self.sa:
-            V /= np.fft.irfft(self.den * c, self.M) * self.M
-        return V
-
-    def flux_rhs(self, flux):
-        """-∂_θ(flux) as modes 0..kc of ∫ · e^{-imθ} dθ."""
-        return self.deriv * np.fft.rfft(flux)[: self.kc + 1]
-
-    def nonlinear(self, c):
-        """N(c) = F(c) - γ c, with F = -∂_θ(ρV) the full right-hand side; also returns V."""
-        V = self.velocity(c)
-        rhs = self.flux_rhs(self.density(c) * V) - self.rate * c
-        return rhs, V
-
-    def project(self, rho):
-        return np.fft.rfft(rho)[: self.kc + 1] * (TWO_PI / self.M)
-
-    def tail(self, c):
-        """rms of the modes in the upper half of the retained band, kc/2 < m <= kc."""
-        return math.sqrt(float(np.sum(np.abs(c[self.kc // 2 + 1 :]) ** 2)))
-
-
-def _cfl_step(op, V, cfl):
-    """A step bound for explicit advection: cfl / (kc max|V| + max|∂_θ V|)."""
-    dV = np.max(np.abs(np.diff(V))) * op.M / TWO_PI
-    speed = op.kc * float(np.max(np.abs(V))) + dV
-    return math.inf if speed == 0.0 else cfl / speed
-
-
-def _lawson_dopri(nonlinear, rate, c, t0, t_eval, rtol, atol, cfl_bound, accept):
-    """Integrate c' = rate·c + N(c) by Lawson–Dormand–Prince 5(4) from t0 through t_eval.
-
-    ``nonlinear(c) -> (N(c), V)``; ``cfl_bound(V) -> h_max``; ``accept(t, c)`` is called
-    after each accepted step and returns False to stop (the caller keeps the last state it
-    accepted). Returns (snapshots list of (t, c), stopped flag, stats).
-    """
-    snaps = []
-    t = t0
-    f, V = nonlinear(c)
-    evals, steps, rejected = 1, 0, 0
-    h = min(cfl_bound(V), 0.01, max(t_eval[-1] - t0, 1e-12))
-    for t_out in t_eval:
-        if t_out == t:
-            snaps.append((t, c))
-            continue
-        while t < t_out:
-            h_try = min(h, cfl_bound(V), t_out - t)
-            grow = [np.exp(rate * (ci * h_try)) for ci in _dp.C]
-            stages = [f]
-            for i in range(1, 7):
-                w = c + h_try * sum(a * s for a, s in zip(_dp.A[i], stages) if a != 0.0)
-                fi, Vi = nonlinear(grow[i] * w)
-                stages.append(fi / grow[i])
-            evals += 6
-            err = grow[6] * (h_try * sum(e * s for e, s in zip(_dp.E, stages) if e != 0.0))
-            c_new = grow[6] * w
-            scale = atol + rtol * np.maximum(np.abs(c), np.abs(c_new))
-            norm = math.sqrt(float(np.mean(np.abs(err / scale) ** 2)))
-            factor = 5.0 if norm == 0.0 else min(5.0, max(0.2, 0.9 * norm ** -0.2))
-            if norm <= 1.0 and np.all(np.isfinite(c_new)):
-                last = t_out - t <= h_try
-                t = t_out if last else t + h_try
-                c, f, V = c_new, grow[6] * stages[6], Vi
-                steps += 1
-                h = max(h, h_try * factor) if last else h_try * factor
-                if not accept(t, c):
-                    return snaps, True, (steps, rejected, evals)
-            else:
-                rejected += 1
-                h = h_try * (factor if np.isfinite(norm) else 0.2)
-        snaps.append((t, c))
-    return snaps, False, (steps, rejected, evals)
-
-
 # ----------------------------------------------------------------------------- Lagrangian solver
-
-
-def _quantile_points(rho, n):
-    """n points X_i = F^{-1}((i + 1/2)/n) of the piecewise-linear interpolant of ρ on the grid."""
-    M = rho.size
-    dx = TWO_PI / M
-    left, right = rho, np.roll(rho, -1)
-    F = np.concatenate([[0.0], np.cumsum(0.5 * (left + right) * dx)])  # CDF at the grid points
-    target = (np.arange(n) + 0.5) / n * F[-1]
-    j = np.clip(np.searchsorted(F, target, side="right") - 1, 0, M - 1)
-    r = target - F[j]  # mass to cover inside cell j: left s + slope s²/2 = r
-    slope = (right[j] - left[j]) / dx
-    root = np.sqrt(np.maximum(left[j] ** 2 + 2.0 * slope * r, 0.0))
-    s = 2.0 * r / np.maximum(left[j] + root, np.finfo(float).tiny)
-    return np.mod(j * dx + np.minimum(s, dx), TWO_PI)
 
 
 def _gaps(X):
@@ -427,22 +302,41 @@ def _spacing_density(X, w, M):
 
 
 def _lagrangian(rho, beta, model, t_start, times, n, rtol, atol):
-    """Quantile points of ρ moved by mtlib.simulate; returns (densities, points, weights, steps)."""
-    X0 = _quantile_points(rho, n)
+    """Quantile points of ρ moved by mtlib.simulate; returns (densities, points, weights, run)."""
+    X0 = quantile_tokens(rho, n)
     w = np.full(n, 1.0 / n)
     run = simulate(X0, beta, times - t_start, model=model, method="dopri", rtol=rtol, atol=atol, weights=w)
     dens = np.array([_spacing_density(X, w, rho.size) for X in run.states])
-    return dens, run.states, w, run.n_steps
+    return dens, run.states, w, run
 
 
-# ----------------------------------------------------------------------------- public solvers
+def _lawson_terms(op, cfl):
+    """The nonlinear term N(t, c) for the Lawson stepper and its CFL step bound h_max(t, c).
+
+    The bound needs V at the accepted state, which is the input of the step's last call
+    of N (first same as last): it is kept from that call instead of computed again.
+    """
+    last = [None, None]
+
+    def rhs(_t, c):
+        out, V = op.nonlinear(c)
+        last[:] = [c, V]
+        return out
+
+    def max_step(_t, c):
+        return cfl_step(op, last[1] if c is last[0] else op.velocity(c), cfl)
+
+    return rhs, max_step
+
+
+# ----------------------------------------------------------------------------- public solver
 
 
 def solve_circle_pde(
     rho0,
     beta,
     t_eval,
-    model="usa",
+    model=DEFAULT_MODEL,
     method="auto",
     rtol=1e-6,
     atol=1e-12,
@@ -517,7 +411,7 @@ def solve_circle_pde(
     Bruno, Pasqualotto, Agazzi (2025), Section 4 and Figures 4-5.
     """
     start = time.perf_counter()
-    rho0 = _check_density(rho0)
+    rho0 = check_density(rho0)
     beta = check_real(beta, "beta")
     t_eval = check_times(t_eval)
     model = check_model(model)
@@ -529,50 +423,52 @@ def solve_circle_pde(
     tail_tol = check_real(tail_tol, "tail_tol", low=0.0, low_open=True)
     M = rho0.size
     n_points = M if n_points is None else check_int(n_points, "n_points", low=8)
-    if model == "usa" and abs(beta) > USA_MAX_BETA:
-        raise ValueError(f"beta = {beta}: e^beta overflows float64 beyond |beta| = {USA_MAX_BETA:g}; use model='sa'")
+    check_usa_beta(beta, model)
 
-    diag = {"spectral_steps": 0, "spectral_rejected": 0, "rhs_evals": 0, "lagrangian_steps": 0, "tail_ratio": 0.0}
+    stats = {"spectral": None, "lagrangian": None, "tail_ratio": 0.0, "reason": None, "until": None}
     dens, labels, points, weights, handover = [], [], None, None, None
     t_lag, rho_lag = 0.0, rho0
     if method in ("auto", "spectral"):
-        op = _CircleOperator(M, beta, model)
+        op = CircleOperator(M, beta, model)
         c0 = op.project(rho0)
         c0[0] = 1.0
         reference = max(tail_factor * op.tail(c0), tail_tol)
         last_good = [0.0, c0]
 
-        def accept(t, c):
+        def resolved(t, c):
             ratio = op.tail(c) / reference
             rho = op.density(c)
             if not np.all(np.isfinite(rho)):
-                diag["unresolved_reason"] = "non-finite density"
+                stats["reason"] = "non-finite density"
             elif rho.min() < -NEGATIVE_TOL:
-                diag["unresolved_reason"] = f"negative density ({rho.min():.3g} at t = {t:.6g})"
+                stats["reason"] = f"negative density ({rho.min():.3g} at t = {t:.6g})"
             elif ratio > 1.0:
-                diag["unresolved_reason"] = f"spectral tail {ratio:.3g} times its allowed level at t = {t:.6g}"
+                stats["reason"] = f"spectral tail {ratio:.3g} times its allowed level at t = {t:.6g}"
             else:
                 last_good[:] = [t, c]
-                diag["tail_ratio"] = max(diag["tail_ratio"], ratio)
+                stats["tail_ratio"] = max(stats["tail_ratio"], ratio)
                 return True
             return False
 
-        snaps, stopped, (steps, rejected, evals) = _lawson_dopri(
-            op.nonlinear, op.rate, c0, 0.0, t_eval, rtol, atol, lambda V: _cfl_step(op, V, cfl), accept
+        rhs, max_step = _lawson_terms(op, cfl)
+        first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
+        run = integrate(
+            rhs, c0, t_eval, linear=op.rate, dt=first, rtol=rtol, atol=atol, max_step=max_step, callback=resolved
         )
-        diag.update(spectral_steps=steps, spectral_rejected=rejected, rhs_evals=evals)
-        for _, c in snaps:
+        stats["spectral"] = run
+        for c in run.y:
             dens.append(op.density(c))
             labels.append("spectral")
-        if stopped:
+        if run.status == 2:
             t_lag, c_lag = last_good
+            stats["until"] = t_lag
             rho_lag = np.maximum(op.density(c_lag), 0.0)  # resolved: any negative part is below 1e-8
             rho_lag /= rho_lag.sum() * TWO_PI / M
             if method == "spectral":
-                partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, diag, start)
+                partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, stats, start)
                 raise UnderResolvedError(
                     f"the spectral solution on {M} points is under-resolved after t = {t_lag:.6g} "
-                    f"({diag['unresolved_reason']}); use method='auto' or a finer grid",
+                    f"({stats['reason']}); use method='auto' or a finer grid",
                     t_lag,
                     partial,
                 )
@@ -581,19 +477,25 @@ def solve_circle_pde(
         handover = 0.0
     if len(dens) < t_eval.size:
         times = t_eval[len(dens) :]
-        lag_dens, points, weights, lag_steps = _lagrangian(rho_lag, beta, model, t_lag, times, n_points, rtol, atol)
-        diag["lagrangian_steps"] = lag_steps
+        lag_dens, points, weights, stats["lagrangian"] = _lagrangian(
+            rho_lag, beta, model, t_lag, times, n_points, rtol, atol
+        )
         dens.extend(lag_dens)
         labels.extend(["lagrangian"] * times.size)
-    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, diag, start)
+    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, stats, start)
 
 
-def _finish(t, M, dens, labels, handover, points, weights, beta, model, diag, start):
+def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, start):
+    """The CirclePDESolution of the snapshots so far, with the statistics of both runs."""
     density = np.array(dens).reshape(len(dens), M)
-    if density.size:
-        diag["mass_error"] = float(np.max(np.abs(density.sum(axis=1) * TWO_PI / M - 1.0)))
-        diag["min_density"] = float(density.min())
-    diag["wall_time"] = time.perf_counter() - start
+    spec, lag = stats["spectral"], stats["lagrangian"]
+    runs = [r for r in (spec, lag) if r is not None]
+    parts = []
+    if spec is not None:
+        stopped = "" if stats["reason"] is None else f", resolved to t = {stats['until']:.6g} ({stats['reason']})"
+        parts.append("spectral" + stopped)
+    if lag is not None:
+        parts.append(f"Lagrangian with {lag.states.shape[1]} points from t = {handover:.6g}")
     return CirclePDESolution(
         t=np.asarray(t),
         theta=TWO_PI * np.arange(M) / M,
@@ -604,11 +506,21 @@ def _finish(t, M, dens, labels, handover, points, weights, beta, model, diag, st
         weights=weights,
         beta=beta,
         model=model,
-        diagnostics=diag,
+        n_steps=sum(r.n_steps for r in runs),
+        n_rejected=sum(r.n_rejected for r in runs),
+        nfev=sum(r.nfev for r in runs),
+        wall_time=time.perf_counter() - start,
+        message="; then ".join(parts),
+        spectral_steps=0 if spec is None else spec.n_steps,
+        lagrangian_steps=0 if lag is None else lag.n_steps,
+        mass_error=float(np.max(np.abs(density.sum(axis=1) * TWO_PI / M - 1.0))) if density.size else math.nan,
+        min_density=float(density.min()) if density.size else math.nan,
+        tail_ratio=stats["tail_ratio"],
+        unresolved_reason=stats["reason"],
     )
 
 
-def linearized_solution(rho0, beta, t_eval, model="usa"):
+def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
     """Exact solution of the PDE linearised around the uniform density.
 
     .. math:: c_m(t) = c_m(0)\\,e^{γ_m t}, \\qquad ρ(t,θ) = \\frac{1}{2π}\\sum_m c_m(t) e^{imθ}
@@ -635,7 +547,7 @@ def linearized_solution(rho0, beta, t_eval, model="usa"):
     Bruno, Pasqualotto, Agazzi (2025), Theorem 4.2.
     """
     scalar = np.ndim(t_eval) == 0
-    rho0 = _check_density(rho0)
+    rho0 = check_density(rho0)
     beta = check_real(beta, "beta")
     t = check_times(t_eval)
     model = check_model(model)
@@ -644,67 +556,3 @@ def linearized_solution(rho0, beta, t_eval, model="usa"):
     gamma = growth_rate(np.arange(c.size), beta, 2, model)
     out = np.fft.irfft(c[None, :] * np.exp(np.outer(t, gamma)), M, axis=1)
     return out[0] if scalar else out
-
-
-def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
-    """Grenier's iterative approximation ``ρ ≈ 1/(2π) + u_1 + ... + u_order`` (USA).
-
-    .. math::
-
-        ∂_t u_1 = L u_1,\\ u_1(0) = ρ_0 - \\tfrac{1}{2π}; \\qquad
-        ∂_t u_j = L u_j + \\sum_{i+l=j} Q(u_i, u_l),\\ u_j(0) = 0 \\ (j >= 2),
-
-    with ``L u = -∂_θ(V[u]/(2π))`` (``L = γ_m`` on mode m) and
-    ``Q(u, v) = -∂_θ(u V[v])``. If ``ρ_0 - 1/(2π)`` has size ε then ``u_j = O((ε
-    e^{γ_max t})^j)`` and the error of the order-M sum is ``O((ε e^{γ_max t})^{M+1})``
-    while ``ε e^{γ_max t}`` is small: the quasi-linear phase. The hierarchy is integrated
-    with the spectral solver's Lawson–Dormand–Prince stepper (modes |m| <= M/3). USA only
-    (its velocity is linear in ρ, so the nonlinearity is exactly quadratic).
-
-    Parameters
-    ----------
-    rho0 : array_like, shape (M,)
-        Initial density on :func:`pde_grid`.
-    beta : float
-        Inverse temperature, |β| <= 700.
-    t_eval : array_like, shape (T,)
-        Times >= 0, increasing.
-    order : int, >= 1
-        Number of terms.
-    rtol, atol : float > 0
-        Stepper tolerances.
-
-    Returns
-    -------
-    GrenierExpansion
-
-    References
-    ----------
-    E. Grenier (2000), CPAM 53; Bruno, Pasqualotto, Agazzi (2025), Theorems 4.3 and 4.7.
-    """
-    rho0 = _check_density(rho0)
-    beta = check_real(beta, "beta", low=-USA_MAX_BETA, high=USA_MAX_BETA)
-    t_eval = check_times(t_eval)
-    order = check_int(order, "order", low=1)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
-    M = rho0.size
-    op = _CircleOperator(M, beta, "usa")
-    state = np.zeros((order, op.kc + 1), dtype=np.complex128)
-    state[0] = op.project(rho0)
-    state[0, 0] = 0.0
-
-    def nonlinear(s):
-        u = [op.density(s[j]) for j in range(order)]
-        V = [op.velocity(s[j]) for j in range(order)]
-        out = np.zeros_like(s)
-        for j in range(1, order):  # u_{j+1} is forced by Σ_{i+l=j+1} Q(u_i, u_l), 0-based i + l = j - 1
-            flux = sum(u[i] * V[j - 1 - i] for i in range(j))
-            out[j] = op.flux_rhs(flux)
-        return out, V[0]
-
-    snaps, _, _ = _lawson_dopri(
-        nonlinear, op.rate[None, :], state, 0.0, t_eval, rtol, atol, lambda V: math.inf, lambda t, c: True
-    )
-    terms = np.array([[op.density(c[j]) for _, c in snaps] for j in range(order)])
-    return GrenierExpansion(t=t_eval, theta=pde_grid(M), terms=terms)

@@ -2,27 +2,47 @@
 
 Each helper draws one kind of picture from arrays or result objects returned by the
 computing modules; it never computes dynamics itself. All take an optional ``ax`` and
-return it, so a chapter can compose panels.
+return it, so a chapter can compose panels. matplotlib is imported only when a helper
+runs (``import mtlib`` stays free of pyplot).
 """
 
 from importlib import resources
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["use_house_style", "plot_circle_trajectories", "plot_tokens_on_circle", "plot_circle_histogram"]
+from ._constants import TWO_PI
 
-TWO_PI = 2.0 * np.pi
+__all__ = [
+    "use_house_style",
+    "plot_circle_trajectories",
+    "plot_tokens_on_circle",
+    "plot_circle_histogram",
+    "plot_angle_histogram",
+    "plot_mode_bars",
+    "plot_mode_amplitudes",
+    "sphere_grid",
+    "plot_tokens_on_sphere",
+]
+
+HIGHLIGHT_COLOR = "C3"  # the highlighted bar of plot_mode_bars (k_max, usually)
+MUTED_COLOR = "0.6"  # the other bars
+SHADE_COLOR = "0.86"  # the shaded region of plot_tokens_on_sphere
+HIGHLIGHT_LINEWIDTH = 2.6  # the highlighted mode of plot_mode_amplitudes
+PREDICTION_LINEWIDTH = 0.8  # the dashed linear-growth lines of plot_mode_amplitudes
 
 
 def use_house_style():
     """Load the book's matplotlib style (shipped inside the package as ``mtlib.mplstyle``)."""
+    import matplotlib.style
+
     with resources.as_file(resources.files("mtlib") / "mtlib.mplstyle") as path:
-        plt.style.use(str(path))
+        matplotlib.style.use(str(path))
 
 
 def _axes(ax, **subplot_kw):
     if ax is None:
+        import matplotlib.pyplot as plt
+
         _, ax = plt.subplots(subplot_kw=subplot_kw)
     return ax
 
@@ -129,4 +149,188 @@ def plot_circle_histogram(theta, ax=None, radius=1.0, bins=120, height=0.3, colo
     )
     ax.plot(radius * np.cos(circle), radius * np.sin(circle), color="0.6", linewidth=0.8)
     _circle_frame(ax, radius + height + 0.05)
+    return ax
+
+
+def plot_angle_histogram(theta, ax=None, bins=120, color="C0", alpha=None, histtype="bar", label=None):
+    """Draw the density histogram of token angles on [0, 2π), to compare with a density ρ(θ).
+
+    The bars have heights count / (N · width), so they integrate to 1 over [0, 2π) like a
+    probability density ρ(θ) drawn on the same axes (:math:`\\int_0^{2\\pi} \\rho = 1`).
+
+    Parameters
+    ----------
+    theta : array of shape (n,)
+        Angles in radians (any branch; binned modulo 2π).
+    bins : int >= 1
+        Number of equal bins over [0, 2π).
+    color, alpha, histtype, label
+        Passed to ``Axes.hist`` (``histtype="step"`` draws an outline).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta must be a non-empty 1-D array of angles, got shape {theta.shape}")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be an integer >= 1, got {bins!r}")
+    ax.hist(np.mod(theta, TWO_PI), bins=bins, range=(0, TWO_PI), density=True, color=color, alpha=alpha,
+            histtype=histtype, label=label)
+    return ax
+
+
+def _modes_and_values(k, values, what):
+    """``k`` as an int array of shape (K,) and ``values`` as an array with K columns."""
+    k = np.asarray(k)
+    if k.ndim != 1 or k.size == 0 or not np.issubdtype(k.dtype, np.integer):
+        raise ValueError(f"k must be a non-empty 1-D array of integer mode indices, got {k!r}")
+    values = np.asarray(values)
+    if values.shape[-1:] != k.shape:
+        raise ValueError(f"{what} must have {k.size} entries along its last axis (one per k), got shape {values.shape}")
+    return k, values
+
+
+def plot_mode_bars(k, values, highlight=None, ax=None, log=False):
+    """Draw one bar per mode or degree k, the bar at k = ``highlight`` coloured (e.g. k_max).
+
+    Used for growth rates γ_k (the spectrum of the linearised dynamics) and for mode sizes
+    |c_k(t)| or powers ‖P_k μ_t‖² at one time.
+
+    Parameters
+    ----------
+    k : int array of shape (K,)
+        Mode or degree indices (the bar positions).
+    values : array of shape (K,)
+        Bar heights.
+    highlight : int, optional
+        The index drawn in colour ``C3``; the others are grey.
+    log : bool
+        Logarithmic value axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    k, values = _modes_and_values(k, values, "values")
+    if values.ndim != 1:
+        raise ValueError(f"values must be 1-D (one height per k), got shape {values.shape}")
+    ax = _axes(ax)
+    ax.bar(k, values, color=[HIGHLIGHT_COLOR if kk == highlight else MUTED_COLOR for kk in k])
+    if log:
+        ax.set_yscale("log")
+    return ax
+
+
+def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, linewidth=None, symbol="k"):
+    """Draw mode amplitudes |a_k(t)| against time on a log axis, one colour per mode.
+
+    Mode k is drawn in colour ``C{k-1}`` (so a mode keeps its colour across panels) and
+    labelled "k = …". With ``rates`` γ_k, each mode also gets its linear-growth line
+    :math:`|a_k(t_0)|\\, e^{\\gamma_k t}` dashed in the same colour (the linear phase,
+    arXiv:2410.23228, where |ĉ_k(t)| ≈ |ĉ_k(0)| e^{γ_k t}).
+
+    Parameters
+    ----------
+    t : array of shape (T,)
+        Times (any unit; ``rates`` must be per that unit).
+    amplitudes : array of shape (T, K), real or complex
+        Column j holds the amplitude of mode ``k[j]``; its modulus is drawn.
+    k : int array of shape (K,)
+        Mode or degree indices of the columns.
+    rates : array of shape (K,), optional
+        Growth rates γ_k of the columns.
+    highlight : int, optional
+        The mode drawn with a thick line (e.g. k_max).
+    linewidth : float, optional
+        Line width of the other modes (default: the style's).
+    symbol : str
+        The letter of the legend labels ("k = 3", or "m = 3" with ``symbol="m"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    k, amplitudes = _modes_and_values(k, amplitudes, "amplitudes")
+    t = np.asarray(t, dtype=float)
+    if amplitudes.ndim != 2 or amplitudes.shape[0] != t.size:
+        raise ValueError(f"amplitudes must have shape (len(t), len(k)) = ({t.size}, {k.size}), got {amplitudes.shape}")
+    if rates is not None:
+        rates = np.asarray(rates, dtype=float)
+        if rates.shape != k.shape:
+            raise ValueError(f"rates must have shape {k.shape} (one γ_k per k), got {rates.shape}")
+    ax = _axes(ax)
+    amplitudes = np.abs(amplitudes)
+    for j, kk in enumerate(k):
+        color = f"C{kk - 1}"
+        width = HIGHLIGHT_LINEWIDTH if kk == highlight else linewidth
+        ax.semilogy(t, amplitudes[:, j], color=color, lw=width, label=f"{symbol} = {kk}")
+        if rates is not None:
+            ax.semilogy(t, amplitudes[0, j] * np.exp(rates[j] * t), color=color, linestyle="--",
+                        linewidth=PREDICTION_LINEWIDTH)
+    return ax
+
+
+def sphere_grid(n_lon=91, n_lat=46):
+    """A longitude × latitude grid on S² ⊂ R³, to evaluate a function for a Mollweide map.
+
+    Longitudes λ are ``n_lon`` equispaced values in [-π, π], latitudes φ ``n_lat`` in
+    [-π/2, π/2]; the point of (λ, φ) is (cos φ cos λ, cos φ sin λ, sin φ).
+
+    Returns
+    -------
+    lon, lat : arrays of shape (n_lat, n_lon)
+        The grid (``np.meshgrid(λ, φ)``).
+    points : array of shape (n_lat · n_lon, 3)
+        The unit vectors, row-major in (lat, lon): ``f(points).reshape(lon.shape)`` gives
+        values for :func:`plot_tokens_on_sphere`'s ``shade``.
+    """
+    for name, n in (("n_lon", n_lon), ("n_lat", n_lat)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {n!r}")
+    lon, lat = np.meshgrid(np.linspace(-np.pi, np.pi, n_lon), np.linspace(-np.pi / 2, np.pi / 2, n_lat))
+    points = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
+    return lon, lat, points
+
+
+def plot_tokens_on_sphere(X, ax=None, shade=None, color="C0", size=2, alpha=0.35, label=None):
+    """Draw tokens on S² as points of a Mollweide map (longitude atan2(y, x), latitude asin z).
+
+    Parameters
+    ----------
+    X : array of shape (n, 3)
+        Unit vectors.
+    ax : Mollweide axes, optional
+        ``fig.add_subplot(..., projection="mollweide")``; a new one if None.
+    shade : array of shape (n_lat, n_lon), optional
+        Values of a function on :func:`sphere_grid` ``(n_lon, n_lat)``; where they are
+        > 0 the map is shaded light grey under the tokens (e.g. where a predicted
+        perturbation is positive).
+    color, size, alpha, label
+        Of the token markers.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 3:
+        raise ValueError(f"X must have shape (n, 3) (points on S²), got {X.shape}")
+    if shade is not None:
+        shade = np.asarray(shade, dtype=float)
+        if shade.ndim != 2 or min(shade.shape) < 2:
+            raise ValueError(f"shade must have shape (n_lat, n_lon), values on sphere_grid(n_lon, n_lat), got {shade.shape}")
+    ax = _axes(ax, projection="mollweide")
+    if ax.name != "mollweide":
+        raise ValueError(f"ax must be a Mollweide axes (add_subplot(..., projection='mollweide')), got projection {ax.name!r}")
+    if shade is not None:
+        lon, lat, _ = sphere_grid(shade.shape[1], shade.shape[0])
+        ax.contourf(lon, lat, shade, levels=[0.0, np.inf], colors=[SHADE_COLOR])
+    longitude = np.arctan2(X[:, 1], X[:, 0])
+    latitude = np.arcsin(np.clip(X[:, 2], -1.0, 1.0))
+    ax.scatter(longitude, latitude, s=size, alpha=alpha, color=color, linewidths=0, label=label)
+    ax.set_xticklabels([])
+    ax.set_yticklabels([])
     return ax

@@ -3,9 +3,11 @@
 On ``S^{d-1}`` the USA interaction potential is ``W(t) = e^{βt}/β`` and its linearisation
 around the uniform measure is diagonal in spherical harmonics: the degree-k part grows
 like ``e^{γ_k t}`` with ``γ_k = k(k+d-2) λ_k``, ``λ_k`` the Funk–Hecke eigenvalue of W.
-This module gives the closed form (modified Bessel functions), an independent quadrature
-of the same numbers, ``k_max = argmax_k γ_k`` and its switch points, and the Fourier and
-harmonic statistics of empirical measures that the linear theory predicts.
+This module gives the closed form (modified Bessel functions, also at a real degree κ), an
+independent quadrature of the same numbers, ``k_max = argmax_k γ_k``, its switch points
+and the relative gap between the two leading rates. The Fourier and harmonic statistics
+of measures live in :mod:`mtlib.harmonics`, the linear-phase predictions built on these
+rates in :mod:`mtlib.linear`.
 
 Time is measured in the units of :func:`mtlib.simulate` (``dθ_i/dt = (1/N) Σ_j e^{β cos
 (θ_j-θ_i)} sin(θ_j-θ_i)`` on the circle); the authors' notebook plotted ``γ_k/π``.
@@ -19,8 +21,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from . import _kernels_circle as _kc
-from ._validate import check_angles, check_int, check_model, check_real, check_unit_rows, check_weights
+from ._validate import check_array, check_degrees, check_int, check_model, check_real
 
 __all__ = [
     "growth_rate",
@@ -30,15 +31,12 @@ __all__ = [
     "kmax",
     "kmax_switch_points",
     "gegenbauer_coefficients",
-    "harmonic_dimension",
-    "fourier_coefficients",
-    "predicted_cluster_positions",
-    "harmonic_power",
+    "growth_rate_continuous",
+    "relative_rate_gap",
 ]
 
 _SERIES_BETA = 2.0  # below this |β| the Bessel functions are summed from their power series
 _SERIES_TERMS = 40  # (β²/4)^j / j! at β = 2, j = 40 is 1e-48: far below rounding
-_BLOCK = 1024  # rows of the Gram matrix formed at once in harmonic_power (direct path)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -46,19 +44,6 @@ _BLOCK = 1024  # rows of the Gram matrix formed at once in harmonic_power (direc
 
 def _check_dimension(d):
     return check_int(d, "d", low=2)
-
-
-def _check_degrees(k, name="k"):
-    """Return non-negative integer degrees as an int64 array (any shape) and a scalar flag."""
-    arr = np.asarray(k)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must be an integer or an array of integers, got {arr.dtype}")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got min {arr.min()}")
-    return arr.astype(np.int64), arr.ndim == 0
 
 
 def _log_bessel_i(mu, x):
@@ -145,7 +130,7 @@ def growth_rate(k, beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1 (linear phase).
     """
-    k, scalar = _check_degrees(k)
+    k, scalar = check_degrees(k)
     beta = check_real(beta, "beta")
     d = _check_dimension(d)
     model = check_model(model)
@@ -189,7 +174,7 @@ def log_growth_rate(k, beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
     """
-    k, scalar = _check_degrees(k)
+    k, scalar = check_degrees(k)
     beta = check_real(beta, "beta", low=0.0)
     d = _check_dimension(d)
     model = check_model(model)
@@ -459,214 +444,84 @@ def gegenbauer_coefficients(beta, d, K):
     return out
 
 
-def harmonic_dimension(k, d):
-    """Dimension of the space H_k of degree-k spherical harmonics on S^{d-1}.
+def growth_rate_continuous(kappa, beta, d=2, model="usa"):
+    """The closed form of the growth rate at a real degree κ >= 0 (a smooth curve through γ_k).
 
-    .. math:: \\dim H_k = \\frac{(2k+d-2)(k+d-3)!}{k!\\,(d-2)!}
-              = \\binom{k+d-1}{d-1} - \\binom{k+d-3}{d-1}\\quad(k \\ge 1),\\ \\dim H_0 = 1
+    .. math:: γ(κ) = κ(κ+d-2)\\,Γ(d/2)\\,2^{ν} β^{-1-ν} I_{κ+ν}(β), \\quad ν = (d-2)/2
 
-    (2 on the circle for every k >= 1, 2k+1 on S^2).
+    (SA: divided by ``Γ(d/2)(2/β)^ν I_ν(β)``, see :func:`growth_rate`), with the modified
+    Bessel function of real order. At integer κ it is :func:`growth_rate` bit for bit; its
+    maximiser κ* lies within one of k_max. Computed from logarithms like
+    :func:`growth_rate` (USA values overflow to ``inf`` beyond β ≈ 700).
 
     Parameters
     ----------
-    k : int or array of int, >= 0
-        Degree(s).
+    kappa : float or array_like of float, >= 0
+        Real degree(s).
+    beta : float, > 0
+        Inverse temperature (for β <= 0 only integer degrees have a rate).
     d : int, >= 2
         Ambient dimension.
+    model : {"usa", "sa"}
+        Attention model.
 
     Returns
     -------
-    int or ndarray of int
-        dim H_k with the shape of ``k``.
+    float or ndarray
+        γ(κ) with the shape of ``kappa``.
 
     References
     ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 4.2 (higher dimensions).
+    Bruno, Pasqualotto, Agazzi (2025), Section 4.1 (the rate as a function of k).
     """
-    k, scalar = _check_degrees(k)
+    scalar = np.ndim(kappa) == 0
+    kappa = check_array(kappa, "kappa")
+    if np.any(kappa < 0):
+        raise ValueError(f"kappa must be >= 0, got min {kappa.min()}")
+    beta = check_real(beta, "beta", low=0.0, low_open=True)
     d = _check_dimension(d)
-    dims = [1 if kk == 0 else math.comb(kk + d - 1, d - 1) - math.comb(kk + d - 3, d - 1) for kk in k.ravel()]
-    if scalar:
-        return int(dims[0])
-    return np.array(dims, dtype=np.int64).reshape(k.shape)
+    model = check_model(model)
+    with np.errstate(over="ignore"):
+        out = np.exp(_log_abs_rate(kappa, beta, d, model))
+    return float(out[0]) if scalar else out
 
 
-# ----------------------------------------------------------------------------- empirical measures
+def relative_rate_gap(beta, d=2, model="usa"):
+    """Relative gap between the two largest growth rates, ``(γ_(1) - γ_(2)) / γ_(1)``.
 
+    .. math:: \\frac{γ_{(1)} - γ_{(2)}}{γ_{(1)}} = 1 - e^{\\log γ_{(2)} - \\log γ_{(1)}},
+              \\qquad γ_{(1)} = γ_{k_{max}} \\ge γ_{(2)} \\ge \\dots \\ (k \\ge 1)
 
-def fourier_coefficients(theta, k, weights=None):
-    """Fourier coefficients ``ĉ_k = Σ_j w_j e^{-ikθ_j}`` of an empirical measure on the circle.
-
-    .. math:: ĉ_k = \\frac{1}{N} \\sum_{j=1}^{N} e^{-ikθ_j} \\quad (\\text{uniform weights})
-
-    so ``ĉ_k = ∫ e^{-ikθ} dμ(θ)``, ``ĉ_0 = 1`` and ``ĉ_{-k} = conj(ĉ_k)``. For N iid
-    uniform angles ``E|ĉ_k|² = 1/N`` (k ≠ 0).
-
-    Parameters
-    ----------
-    theta : array_like, shape (N,)
-        Angles in radians (any real values; only θ mod 2π matters).
-    k : int or array of int
-        Mode(s), any sign.
-    weights : array_like, shape (N,), optional
-        Probability weights (non-negative, summing to 1); default uniform 1/N.
-
-    Returns
-    -------
-    complex or ndarray of complex
-        ĉ_k with the shape of ``k``.
-
-    References
-    ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
-    """
-    theta = check_angles(theta)
-    w = check_weights(weights, theta.size)
-    karr = np.asarray(k)
-    if karr.dtype == bool or not np.issubdtype(karr.dtype, np.integer):
-        raise TypeError(f"k must be an integer or an array of integers, got {karr.dtype}")
-    flat = karr.ravel().astype(np.int64)
-    top = int(np.abs(flat).max()) if flat.size else 0
-    if top <= 4 * flat.size + 64:
-        # All moments Z_m = Σ_j w_j e^{imθ_j}, m = 0..top, by the recurrence e^{imθ} = e^{iθ} e^{i(m-1)θ}
-        # in one fused O(N·top) pass; ĉ_k = conj(Z_k) and ĉ_{-k} = Z_k.
-        moments = np.empty((2, top + 1))
-        _kc.fourier_moments(np.mod(theta, 2.0 * np.pi), w, top, moments)
-        Z = moments[0, np.abs(flat)] + 1j * moments[1, np.abs(flat)]
-        out = np.where(flat >= 0, np.conj(Z), Z)
-    else:  # a few high modes: one complex exponential each
-        out = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in flat.astype(np.float64)])
-    out = out.reshape(karr.shape)
-    return complex(out) if karr.ndim == 0 else out
-
-
-def predicted_cluster_positions(theta0, k, weights=None):
-    """Where the linear theory puts the k clusters grown from the initial angles θ(0).
-
-    .. math:: θ^*_j = \\frac{2πj - \\arg ĉ_k}{k} \\bmod 2π, \\quad j = 0, \\dots, k-1,
-              \\qquad ĉ_k = \\frac{1}{N}\\sum_i e^{-ikθ_i(0)}
-
-    The degree-k part of the density, ``(|ĉ_k|/π) cos(kθ + arg ĉ_k)``, grows without
-    rotating (γ_k is real), so its maxima mark the clusters once mode k dominates.
+    It sets how fast k_max takes over in the linear phase: at the time ``ln N/(2γ_max)``
+    the runner-up lags by the factor ``N^{-gap/2}``. The gap vanishes at the switch points
+    of :func:`kmax_switch_points`. It does not depend on the model (SA and USA rates differ
+    by a k-independent factor) and is computed from :func:`log_growth_rate` values, so it
+    never overflows. At β = 0 only γ_1 is positive and the gap is 1.
 
     Parameters
     ----------
-    theta0 : array_like, shape (N,)
-        Initial angles in radians.
-    k : int, >= 1
-        Number of clusters (usually :func:`kmax`).
-    weights : array_like, shape (N,), optional
-        Probability weights; default uniform.
-
-    Returns
-    -------
-    ndarray, shape (k,)
-        The predicted positions in [0, 2π), increasing.
-
-    Raises
-    ------
-    ValueError
-        If ``ĉ_k`` vanishes (to rounding), so that the phase is undefined.
-
-    References
-    ----------
-    Bruno, Pasqualotto, Agazzi (2025), Theorem 4.2 and Figure 2.
-    """
-    k = check_int(k, "k", low=1)
-    c = fourier_coefficients(theta0, k, weights)
-    if abs(c) <= 1e-14:
-        raise ValueError(f"the degree-{k} Fourier coefficient vanishes (|c_k| = {abs(c):.2g}): no predicted phase")
-    positions = np.mod((2.0 * np.pi * np.arange(k) - np.angle(c)) / k, 2.0 * np.pi)
-    return np.sort(positions)
-
-
-def _power_circle(theta, w, k):
-    if k == 0:
-        return 1.0
-    c = np.dot(w, np.exp(-1j * k * theta))
-    return 2.0 * float(c.real**2 + c.imag**2)
-
-
-def _power_sphere3(X, w, k):
-    """4π Σ_{m=-k..k} |Σ_i w_i Y_k^m(x_i)|² via scipy's orthonormal spherical harmonics."""
-    polar = np.arccos(np.clip(X[:, 2], -1.0, 1.0))
-    azimuth = np.arctan2(X[:, 1], X[:, 0])
-    m = np.arange(k + 1)[:, None]
-    sums = np.zeros(k + 1, dtype=np.complex128)
-    step = max(1, 2**20 // (k + 1))
-    for s in range(0, X.shape[0], step):
-        Y = special.sph_harm_y(k, m, polar[None, s : s + step], azimuth[None, s : s + step])
-        sums += Y @ w[s : s + step]
-    mult = np.where(np.arange(k + 1) == 0, 1.0, 2.0)
-    return float(4.0 * np.pi * np.sum(mult * np.abs(sums) ** 2))
-
-
-def _power_direct(X, w, k, d):
-    """dim H_k Σ_{i,j} w_i w_j R_k(<x_i,x_j>), Gram rows formed _BLOCK at a time."""
-    nu = (d - 2) / 2.0
-    total = 0.0
-    for s in range(0, X.shape[0], _BLOCK):
-        t = np.clip(X[s : s + _BLOCK] @ X.T, -1.0, 1.0)
-        r_prev, r = np.ones_like(t), t
-        for n in range(1, k):  # R_{n+1} = (2(n+ν) t R_n - n R_{n-1}) / (n + 2ν)
-            r_prev, r = r, (2.0 * (n + nu) * t * r - n * r_prev) / (n + 2.0 * nu)
-        total += float(w[s : s + _BLOCK] @ ((r if k > 0 else r_prev) @ w))
-    return harmonic_dimension(k, d) * total
-
-
-def harmonic_power(X, k, weights=None, method="auto"):
-    """Degree-k power ``||P_k μ||²`` of an empirical measure on S^{d-1} (addition theorem).
-
-    .. math::
-
-        ||P_k μ||^2 = \\dim H_k \\sum_{i,j} w_i w_j \\frac{C_k^ν(<x_i,x_j>)}{C_k^ν(1)}
-        = \\sum_{m} \\Big| \\sum_i w_i\\, Y_{k,m}(x_i) \\Big|^2 \\cdot |S^{d-1}|
-
-    with ``w_i = 1/N`` by default: the squared L²(σ) norm of the degree-k part of μ
-    relative to the normalised surface measure σ. For N iid uniform points its mean is
-    ``dim H_k / N`` (k >= 1); ``||P_0 μ||² = 1``. Methods: ``"direct"`` sums over all pairs
-    (O(N² k), Gram matrix formed in blocks of 1024 rows, normalised Gegenbauer polynomials
-    by their three-term recurrence); ``"harmonics"`` sums spherical harmonics,
-    O(N·dim H_k) (d = 2: ``2|ĉ_k|²``; d = 3: scipy's ``sph_harm_y``); ``"auto"`` takes
-    ``"harmonics"`` for d <= 3 and ``"direct"`` otherwise.
-
-    Parameters
-    ----------
-    X : array_like, shape (N, d) or (N,)
-        Unit rows (points on S^{d-1}, d >= 2), or angles on the circle.
-    k : int, >= 0
-        Degree.
-    weights : array_like, shape (N,), optional
-        Probability weights; default uniform.
-    method : {"auto", "direct", "harmonics"}
-        Summation method (see above).
+    beta : float, >= 0
+        Inverse temperature.
+    d : int, >= 2
+        Ambient dimension.
+    model : {"usa", "sa"}
+        Attention model (accepted for symmetry; the answer does not depend on it).
 
     Returns
     -------
     float
-        ``||P_k μ||²``.
+        The relative gap, in [0, 1].
 
     References
     ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 4.2; the addition theorem for spherical
-    harmonics.
+    Bruno, Pasqualotto, Agazzi (2025), Section 4 (mode competition in the linear phase).
     """
-    k = check_int(k, "k", low=0)
-    if np.ndim(X) == 1:
-        theta = check_angles(X, "X")
-        X = np.column_stack([np.cos(theta), np.sin(theta)])
-    else:
-        X = check_unit_rows(X)
-    n, d = X.shape
-    w = check_weights(weights, n)
-    if method not in ("auto", "direct", "harmonics"):
-        raise ValueError(f"method must be one of ['auto', 'direct', 'harmonics'], got {method!r}")
-    if method == "auto":
-        method = "harmonics" if d <= 3 else "direct"
-    if method == "harmonics":
-        if d == 2:
-            return _power_circle(np.arctan2(X[:, 1], X[:, 0]), w, k)
-        if d == 3:
-            return _power_sphere3(X, w, k)
-        raise ValueError(f"method='harmonics' is implemented for d <= 3, got d = {d}; use 'direct'")
-    return _power_direct(X, w, k, d)
+    beta = check_real(beta, "beta", low=0.0)
+    d = _check_dimension(d)
+    check_model(model)
+    if beta == 0.0:
+        return 1.0
+    nu = (d - 2) / 2.0
+    k_hi = int(2.0 * math.sqrt(2.0 * beta + nu * nu)) + 10
+    logs = np.sort(_log_abs_rate(np.arange(1, k_hi + 1), beta, d, "usa"))
+    return float(-np.expm1(logs[-2] - logs[-1]))

@@ -5,7 +5,8 @@ a parameter grid and every seed, and returns a tidy ``pandas.DataFrame`` with on
 run: the parameters, the seed, then the results. The same call runs serially, in local
 worker processes (joblib's loky, with numba's threads set so that processes × threads <=
 cores) or on a ``dask.distributed`` cluster given by its scheduler address, and gives the
-same table in every case.
+same table in every case. pandas, joblib and tqdm are imported when a sweep runs, so
+``import mtlib`` stays light.
 
 The on-disk cache (``cache_dir``) keeps one JSON file per finished run, keyed by the
 function (its source, name and module), the parameters, the seed and the mtlib version.
@@ -22,21 +23,38 @@ import os
 import tempfile
 import traceback
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numba
 import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
 
 from ._validate import check_choice, check_int
 
-__all__ = ["sweep", "SweepError", "DASK_SCHEDULER_ENV"]
+__all__ = ["sweep", "SweepError", "SweepFailure", "DASK_SCHEDULER_ENV"]
 
 DASK_SCHEDULER_ENV = "MTLIB_DASK_SCHEDULER"  # environment variable read when scheduler=None
 BACKENDS = ("auto", "serial", "processes", "dask")
 SCALARS = (bool, int, float, str)  # the value types of parameters and results
+
+
+@dataclass(frozen=True)
+class SweepFailure:
+    """One run of a sweep that raised.
+
+    Attributes
+    ----------
+    params : dict
+        Its parameter values.
+    seed : int
+        Its seed.
+    error : str
+        The formatted traceback raised in the worker.
+    """
+
+    params: dict
+    seed: int
+    error: str
 
 
 class SweepError(RuntimeError):
@@ -44,9 +62,8 @@ class SweepError(RuntimeError):
 
     Attributes
     ----------
-    failures : list of dict
-        One per failed run: ``params`` (dict), ``seed`` (int) and ``error`` (the formatted
-        traceback raised in the worker).
+    failures : list of SweepFailure
+        One per failed run, in sweep order.
     table : pandas.DataFrame
         The tidy table of the runs that succeeded, in sweep order.
     """
@@ -59,11 +76,11 @@ class SweepError(RuntimeError):
             f"{len(failures)} of {len(failures) + len(table)} runs failed "
             f"({len(table)} succeeded; the partial table is in .table):"
         ]
-        lines += [f"  params={f['params']}, seed={f['seed']}" for f in failures[:10]]
+        lines += [f"  params={f.params}, seed={f.seed}" for f in failures[:10]]
         if len(failures) > 10:
             lines.append(f"  ... and {len(failures) - 10} more (see .failures)")
-        lines.append(f"first error (params={first['params']}, seed={first['seed']}):")
-        lines.append(first["error"].rstrip())
+        lines.append(f"first error (params={first.params}, seed={first.seed}):")
+        lines.append(first.error.rstrip())
         super().__init__("\n".join(lines))
 
 
@@ -131,8 +148,8 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     ------
     SweepError
         After all other runs finished, when some runs raised: names each failing
-        parameter set and seed, carries the first traceback, ``.failures`` and the
-        partial ``.table``.
+        parameter set and seed, carries the first traceback, ``.failures`` (a list of
+        :class:`SweepFailure`) and the partial ``.table``.
 
     References
     ----------
@@ -158,6 +175,8 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     outcomes = [cache.load(params, seed) if cache else None for params, seed in runs]
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
 
+    from tqdm.auto import tqdm
+
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
     try:
         for i, result, error in _execute(func, runs, todo, backend, n_jobs, scheduler):
@@ -171,7 +190,7 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     rows = [_row(params, seed, out[0]) for (params, seed), out in zip(runs, outcomes) if out[1] is None]
     table = _table(rows, list(points[0]))
     failures = [
-        {"params": params, "seed": seed, "error": out[1]}
+        SweepFailure(params=params, seed=seed, error=out[1])
         for (params, seed), out in zip(runs, outcomes)
         if out[1] is not None
     ]
@@ -243,6 +262,8 @@ def _check_seeds(seeds):
 
 def _cores():
     """Cores available to this process (affinity and container limits included)."""
+    import joblib
+
     return joblib.cpu_count()
 
 
@@ -283,6 +304,8 @@ def _execute(func, runs, todo, backend, n_jobs, scheduler):
         for i in todo:
             yield _indexed(func, runs[i], i, threads)
     elif backend == "processes":
+        import joblib
+
         jobs = min(n_jobs or cores, len(todo))
         threads = max(1, cores // jobs)
         parallel = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
@@ -329,6 +352,8 @@ def _row(params, seed, result):
 
 def _table(rows, names):
     """The tidy DataFrame of the rows (columns: parameters, seed, results)."""
+    import pandas as pd
+
     columns = [*names, "seed"]
     for row in rows:
         columns += [c for c in row if c not in columns]

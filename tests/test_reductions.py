@@ -1,6 +1,6 @@
 """Tests for mtlib.reductions: the equiangular ODE against the particle system and closed
-forms, normalisation schemes, the Gram flow, the long-context map, the order parameter,
-and bad input."""
+forms, normalisation schemes, the Gram flow, the long-context map, the integrator against
+scipy's DOP853, and bad input."""
 
 import math
 
@@ -42,11 +42,12 @@ def test_rhs_closed_forms_and_vectorised():
     beta, n = 2.5, 6
     sa = 2 * np.exp(beta * rho) * (1 - rho) * ((n - 1) * rho + 1) / (np.exp(beta) + (n - 1) * np.exp(beta * rho))
     usa = (2 / n) * np.exp(beta * rho) * (1 - rho) * ((n - 1) * rho + 1)
-    assert np.allclose(R.equiangular_rhs(rho, beta, n), sa, rtol=1e-13, atol=1e-15)
+    assert np.allclose(R.equiangular_rhs(rho, beta, n, "sa"), sa, rtol=1e-13, atol=1e-15)
     assert np.allclose(R.equiangular_rhs(rho, beta, n, "usa"), usa, rtol=1e-13, atol=1e-15)
     assert isinstance(R.equiangular_rhs(0.5, beta, n), float)
     assert R.equiangular_rhs(1.0, beta, n) == 0.0
-    assert abs(R.equiangular_rhs(-1.0 / (n - 1), beta, n)) < 1e-15
+    assert abs(R.equiangular_rhs(-1.0 / (n - 1), beta, n, "sa")) < 1e-15
+    assert np.array_equal(R.equiangular_rhs(rho, beta, n), R.equiangular_rhs(rho, beta, n, "usa"))  # default
 
 
 @pytest.mark.parametrize("model", ["sa", "usa"])
@@ -68,7 +69,7 @@ def test_ode_matches_mtlib_simulate(beta):
     """Post-LN is the plain SA flow of mtlib.simulate (an independent integrator)."""
     n = 10
     t = np.linspace(0.0, 5.0, 11)
-    ode = R.solve_equiangular(0.1, beta, n, t)
+    ode = R.solve_equiangular(0.1, beta, n, t, model="sa")
     run = mt.simulate(mt.equiangular_frame(n, n, 0.1), beta, t, model="sa", method="dopri", rtol=1e-12, atol=1e-14)
     assert np.max(np.abs(pair_products(run.states) - ode.rho)) <= 1e-8
 
@@ -77,16 +78,16 @@ def test_ode_against_quadrature():
     """Post-LN: t(ρ) = ∫ dρ / F(ρ) (an independent quadrature)."""
     beta, n = 5.0, 32
     t = np.array([1.0, 3.0, 8.0])
-    ode = R.solve_equiangular(0.0, beta, n, t)
+    ode = R.solve_equiangular(0.0, beta, n, t, model="sa")
     for ti, rho in zip(t, ode.rho):
-        back = quad(lambda r: 1.0 / R.equiangular_rhs(r, beta, n), 0.0, rho, epsabs=1e-13, epsrel=1e-12)[0]
+        back = quad(lambda r: 1.0 / R.equiangular_rhs(r, beta, n, "sa"), 0.0, rho, epsabs=1e-13, epsrel=1e-12)[0]
         assert abs(back - ti) < 1e-8 * ti
 
 
 @pytest.mark.parametrize("beta,n", [(0.5, 4), (3.0, 32), (9.0, 100)])
 def test_sa_rate_is_exactly_two(beta, n):
-    t = np.array([40.0, 41.0]) + R.clustering_time(beta, n, threshold=0.9)
-    res = R.solve_equiangular(0.0, beta, n, t)
+    t = np.array([40.0, 41.0]) + R.clustering_time(beta, n, threshold=0.9, model="sa")
+    res = R.solve_equiangular(0.0, beta, n, t, model="sa")
     rate = -(res.log_one_minus_rho[1] - res.log_one_minus_rho[0])
     assert abs(rate / 2.0 - 1.0) < 1e-3
     assert res.one_minus_rho[1] < 1e-30  # far below double precision of ρ itself
@@ -105,7 +106,7 @@ def test_rate_from_particles():
     """The same rate 2 measured on the particle system (1-ρ = |θ_i-θ_j|²/2 keeps precision)."""
     n, beta = 6, 2.0
     t = np.array([8.0, 9.0])
-    run = R.simulate_normalized(np.eye(n), beta, t, rtol=1e-12, atol=1e-16)
+    run = R.simulate_normalized(np.eye(n), beta, t, model="sa", rtol=1e-12, atol=1e-16)
     gap = 0.5 * np.sum((run.theta[:, 0] - run.theta[:, 1]) ** 2, axis=1)
     rate = -np.log(gap[1] / gap[0])
     assert abs(rate / 2.0 - 1.0) < 1e-3
@@ -113,7 +114,7 @@ def test_rate_from_particles():
 
 def test_pre_ln_decays_like_inverse_square():
     t = np.array([500.0, 1000.0, 2000.0])
-    res = R.solve_equiangular(0.0, 2.0, 16, t, normalization="pre")
+    res = R.solve_equiangular(0.0, 2.0, 16, t, model="sa", normalization="pre")
     slopes = np.diff(res.log_one_minus_rho) / np.diff(np.log(t))
     assert np.all(np.abs(slopes + 2.0) < 1e-2)
     assert abs(slopes[1] + 2.0) < abs(slopes[0] + 2.0)  # converging to -2
@@ -125,20 +126,21 @@ def test_schemes_ordering_and_collapse():
     t = np.array([30.0, 31.0])
     rate = {}
     for s in SCHEMES:
-        res = R.solve_equiangular(0.0, 1.0, 32, t, normalization=s)
+        res = R.solve_equiangular(0.0, 1.0, 32, t, model="sa", normalization=s)
         assert res.rho[-1] > 0.99
         rate[s] = -(res.log_one_minus_rho[1] - res.log_one_minus_rho[0])
     assert abs(rate["post"] - 2) < 1e-6 and abs(rate["ngpt"] - 2) < 1e-6
     assert abs(rate["sqrt"] - 4 * (math.sqrt(32) - math.sqrt(31))) < 1e-6
-    res = R.solve_equiangular(0.0, 1.0, 32, t, normalization="ngpt", alpha=2.0)
+    res = R.solve_equiangular(0.0, 1.0, 32, t, model="sa", normalization="ngpt", alpha=2.0)
     assert abs(-(res.log_one_minus_rho[1] - res.log_one_minus_rho[0]) - 4.0) < 1e-6
 
 
 def test_fixed_points_and_t_eval_conventions():
     t = np.array([0.0, 1.0, 2.0])
-    res = R.solve_equiangular(1.0, 3.0, 5, t, normalization="pre", r0=2.0)
+    res = R.solve_equiangular(1.0, 3.0, 5, t, model="sa", normalization="pre", r0=2.0)
     assert np.all(res.rho == 1.0) and np.all(res.log_one_minus_rho == -np.inf)
     assert np.allclose(res.r, 2.0 + t)
+    assert res.n_steps == 0 and res.nfev == 0 and "fixed point" in res.message
     res = R.solve_equiangular(-0.25, 3.0, 5, t)
     assert np.allclose(res.rho, -0.25, atol=1e-14)
     res = R.solve_equiangular(0.2, 3.0, 5, [0.0])
@@ -151,17 +153,19 @@ def test_fixed_points_and_t_eval_conventions():
 @pytest.mark.parametrize("beta,expected,digits", [(1.0, 5.27, 2), (5.0, 9.54, 2), (7.0, 32.2, 1), (9.0, 178.7, 1)])
 def test_clustering_time_values(beta, expected, digits):
     """The values quoted in MATH.md §6 (SA, n = 32, ρ: 0 -> 0.999), to their printed digits."""
-    assert round(R.clustering_time(beta, 32), digits) == expected
+    assert round(R.clustering_time(beta, 32, model="sa"), digits) == expected
 
 
 def test_clustering_time_consistent_with_solution():
-    t = R.clustering_time(5.0, 32, normalization="peri")
-    res = R.solve_equiangular(0.0, 5.0, 32, [t], normalization="peri")
-    assert abs(res.rho[0] - 0.999) < 1e-9
-    assert R.clustering_time(5.0, 32, rho0=0.9995) == 0.0
-    # sqrt-scaling is a time change of Post-LN: τ = 2(√(t+1) - 1)
-    tau = R.clustering_time(5.0, 32)
-    assert R.clustering_time(5.0, 32, normalization="sqrt") == pytest.approx((tau / 2 + 1) ** 2 - 1, rel=1e-8)
+    for model in ("sa", "usa"):
+        t = R.clustering_time(5.0, 32, model=model, normalization="peri")
+        res = R.solve_equiangular(0.0, 5.0, 32, [t], model=model, normalization="peri")
+        assert abs(res.rho[0] - 0.999) < 1e-9
+        assert R.clustering_time(5.0, 32, rho0=0.9995, model=model) == 0.0
+        # sqrt-scaling is a time change of Post-LN: τ = 2(√(t+1) - 1)
+        tau = R.clustering_time(5.0, 32, model=model)
+        assert R.clustering_time(5.0, 32, model=model, normalization="sqrt") == pytest.approx(
+            (tau / 2 + 1) ** 2 - 1, rel=1e-8)
 
 
 # ---------------------------------------------------------------- particles with normalisation
@@ -178,7 +182,7 @@ def test_simulate_normalized_rotation_invariance_and_post_matches_simulate():
         b = R.simulate_normalized(X0 @ Q, beta, t, normalization=s)
         assert np.allclose(a.states @ Q, b.states, atol=1e-8)
         assert np.allclose(np.linalg.norm(a.theta, axis=-1), 1.0, atol=1e-14)
-    post = R.simulate_normalized(X0, beta, t)
+    post = R.simulate_normalized(X0, beta, t, model="sa")
     ref = mt.simulate(X0 / np.linalg.norm(X0, axis=1, keepdims=True), beta, t, model="sa", method="dopri", rtol=1e-12, atol=1e-14)
     assert np.allclose(post.theta, ref.states, atol=1e-8)
     assert np.allclose(post.r, np.linalg.norm(X0, axis=1))
@@ -189,7 +193,7 @@ def test_pre_ln_is_residual_update():
     rng = np.random.default_rng(4)
     X0 = mt.uniform_sphere(5, 3, rng) * 1.5
     h = 1e-5
-    run = R.simulate_normalized(X0, 1.5, [0.0, h], normalization="pre", rtol=1e-13, atol=1e-15)
+    run = R.simulate_normalized(X0, 1.5, [0.0, h], normalization="pre", model="sa", rtol=1e-13, atol=1e-15)
     th = X0 / np.linalg.norm(X0, axis=1, keepdims=True)
     E = np.exp(1.5 * th @ th.T)
     A = (E / E.sum(1, keepdims=True)) @ th
@@ -218,14 +222,14 @@ def test_gram_batch_equals_separate_runs_and_equiangular():
     G0 = np.stack([(X := mt.uniform_sphere(n, 3, rng)) @ X.T for _ in range(3)])
     betas = np.array([0.5, 2.0, 6.0])
     t = np.linspace(0.0, 4.0, 5)
-    batch = R.simulate_gram(G0, betas, t, rtol=1e-11, atol=1e-13)
+    batch = R.simulate_gram(G0, betas, t, model="sa", rtol=1e-11, atol=1e-13)
     assert batch.gram.shape == (5, 3, n, n)
     for b in range(3):
-        one = R.simulate_gram(G0[b], betas[b], t, rtol=1e-11, atol=1e-13)
+        one = R.simulate_gram(G0[b], betas[b], t, model="sa", rtol=1e-11, atol=1e-13)
         assert np.max(np.abs(one.gram - batch.gram[:, b])) < 1e-8
-    eq = R.simulate_gram(mt.equiangular_frame(n, n, 0.0) @ np.eye(n), [1.0, 5.0], t, rtol=1e-11, atol=1e-13)
+    eq = R.simulate_gram(mt.equiangular_frame(n, n, 0.0) @ np.eye(n), [1.0, 5.0], t, model="sa", rtol=1e-11, atol=1e-13)
     for b, beta in enumerate([1.0, 5.0]):
-        ode = R.solve_equiangular(0.0, beta, n, t)
+        ode = R.solve_equiangular(0.0, beta, n, t, model="sa")
         assert np.max(np.abs(eq.gram[:, b, 0, 1] - ode.rho)) < 1e-8
 
 
@@ -270,24 +274,6 @@ def test_long_context_values_and_limit():
         assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-3, errs
     grid = R.long_context_correlation(0.5, np.linspace(0.5, 4, 8)[:, None], np.array([10, 1000]))
     assert grid.shape == (8, 2)
-
-
-# ---------------------------------------------------------------- order parameter
-
-
-def test_order_parameter():
-    rng = np.random.default_rng(7)
-    theta = rng.uniform(0, 2 * np.pi, 50)
-    m = np.hypot(np.cos(theta).mean(), np.sin(theta).mean())
-    assert R.order_parameter(theta) == pytest.approx(m, abs=1e-14)
-    X = mt.angles_to_points(theta)
-    assert R.order_parameter(X) == pytest.approx(m, abs=1e-14)
-    traj = np.stack([theta, theta + 1.0, np.zeros(50)])
-    assert np.allclose(R.order_parameter(traj, angles=True), [m, m, 1.0])
-    assert np.allclose(R.order_parameter(np.stack([X, X])), [m, m])
-    w = rng.uniform(size=50)
-    w /= w.sum()
-    assert R.order_parameter(theta, weights=w) == pytest.approx(abs(np.exp(1j * theta) @ w), abs=1e-14)
 
 
 # ---------------------------------------------------------------- bad input

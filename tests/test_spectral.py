@@ -1,4 +1,4 @@
-"""Tests for mtlib.spectral: growth rates, k_max, Gegenbauer/Funk–Hecke, harmonic power."""
+"""Tests for mtlib.spectral: growth rates, k_max, switch points, Gegenbauer/Funk–Hecke, rate gap."""
 
 import math
 
@@ -117,71 +117,6 @@ def test_gegenbauer_coefficients(d):
     np.testing.assert_allclose(mt.gegenbauer_coefficients(0.0, d, 3), [1, 0, 0, 0])
 
 
-def test_harmonic_dimension():
-    assert list(mt.harmonic_dimension(np.arange(5), 2)) == [1, 2, 2, 2, 2]
-    assert list(mt.harmonic_dimension(np.arange(5), 3)) == [1, 3, 5, 7, 9]
-    for d in (4, 7):
-        for k in range(1, 6):
-            formula = (2 * k + d - 2) * math.factorial(k + d - 3) // (math.factorial(k) * math.factorial(d - 2))
-            assert mt.harmonic_dimension(k, d) == formula
-
-
-def test_fourier_and_predicted_positions():
-    rng = np.random.default_rng(1)
-    theta = rng.uniform(0, 2 * np.pi, 500)
-    c = mt.fourier_coefficients(theta, np.array([-2, 0, 3]))
-    np.testing.assert_allclose(c, [np.mean(np.exp(2j * theta)), 1.0, np.mean(np.exp(-3j * theta))], rtol=1e-13)
-    # a density ∝ 1 + cos(3(θ - φ)) sampled exactly: the prediction is φ + 2πj/3
-    phi = 0.4
-    grid = np.linspace(0, 2 * np.pi, 3000, endpoint=False)
-    w = 1 + 0.5 * np.cos(3 * (grid - phi))
-    pos = mt.predicted_cluster_positions(grid, 3, weights=w / w.sum())
-    np.testing.assert_allclose(pos, phi + 2 * np.pi * np.arange(3) / 3, atol=1e-12)
-    with pytest.raises(ValueError, match="vanishes"):
-        mt.predicted_cluster_positions(grid, 3)
-
-
-def test_harmonic_power_uniform_sample_and_equal_spacing():
-    rng = np.random.default_rng(2)
-    n, reps = 400, 30
-    for d in (2, 3, 5):
-        for k in (1, 2, 3):
-            vals = []
-            for _ in range(reps):
-                X = rng.standard_normal((n, d))
-                vals.append(mt.harmonic_power(X / np.linalg.norm(X, axis=1, keepdims=True), k))
-            expected = mt.harmonic_dimension(k, d) / n
-            assert abs(np.mean(vals) / expected - 1) < 4 * math.sqrt(2 / (reps * mt.harmonic_dimension(k, d))) + 0.05
-    # k equally spaced points on a great circle: dim H_k (1/k²) Σ_{i,j} R_k(cos(2π(i-j)/k))
-    for d in (2, 3, 4):
-        for k in (2, 3, 5):
-            ang = 2 * np.pi * np.arange(k) / k
-            X = np.zeros((k, d))
-            X[:, 0], X[:, 1] = np.cos(ang), np.sin(ang)
-            a = (d - 3) / 2
-            R = special.eval_jacobi(k, a, a, np.cos(ang[:, None] - ang[None, :])) / special.binom(k + a, k)
-            exact = mt.harmonic_dimension(k, d) * R.sum() / k**2
-            assert mt.harmonic_power(X, k) == pytest.approx(exact, rel=1e-12)
-            if d == 2:
-                assert exact == pytest.approx(2.0)
-
-
-@pytest.mark.parametrize("d", [2, 3])
-def test_harmonic_power_fast_path_matches_direct(d):
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((1500, d))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    w = rng.uniform(0.5, 1.5, 1500)
-    w /= w.sum()
-    for k in range(0, 7):
-        fast = mt.harmonic_power(X, k, weights=w, method="harmonics")
-        direct = mt.harmonic_power(X, k, weights=w, method="direct")
-        assert fast == pytest.approx(direct, rel=1e-10, abs=1e-15)
-    if d == 2:
-        theta = np.arctan2(X[:, 1], X[:, 0])
-        assert mt.harmonic_power(theta, 4) == pytest.approx(2 * abs(mt.fourier_coefficients(theta, 4)) ** 2)
-
-
 def test_bad_input():
     with pytest.raises(ValueError, match="k must be >= 0"):
         mt.growth_rate(-1, 5.0)
@@ -203,25 +138,64 @@ def test_bad_input():
         mt.log_growth_rate(1, -1.0)
     with pytest.raises(ValueError, match="kmax_limit"):
         mt.kmax_switch_points(2, 0)
-    with pytest.raises(ValueError, match="k must be >= 1"):
-        mt.predicted_cluster_positions(np.zeros(3), 0)
-    with pytest.raises(ValueError, match="unit norm"):
-        mt.harmonic_power(np.ones((4, 3)), 2)
-    with pytest.raises(ValueError, match="k must be >= 0"):
-        mt.harmonic_power(np.zeros(4), -1)
-    with pytest.raises(ValueError, match="k must be >= 0"):
-        mt.harmonic_dimension(-1, 3)
-    with pytest.raises(ValueError, match="method"):
-        mt.harmonic_power(np.zeros(4), 1, method="fft")
     with pytest.raises(TypeError, match="callable"):
         mt.funk_hecke_eigenvalue(3.0, 1, 3)
 
 
-def test_fourier_coefficients_match_direct_sums_for_any_modes():
-    rng = np.random.default_rng(5)
-    theta = rng.uniform(-50, 50, 3000)  # any branch of the angles
-    w = rng.random(theta.size)
-    w /= w.sum()
-    for k in (np.array([[1, 2, -3], [0, 8, -8]]), np.arange(-12, 13), np.array([4000, -7])):
-        direct = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in k.ravel()]).reshape(k.shape)
-        assert np.max(np.abs(mt.fourier_coefficients(theta, k, weights=w) - direct)) < 1e-13
+def continuous_rate_ch2(kappa, beta, d=2):
+    """Chapter 2's closed form at real κ with scipy's Bessel function of real order (the reference)."""
+    nu = (d - 2) / 2
+    return kappa * (kappa + d - 2) * math.gamma(d / 2) * 2**nu * beta ** (-1 - nu) * special.iv(kappa + nu, beta)
+
+
+def relative_gap_ch2(beta, d):
+    """Chapter 2's relative gap of the two largest rates (the reference)."""
+    r = np.sort(mt.growth_rate(np.arange(1, int(2 * math.sqrt(2 * beta + d * d)) + 12), beta, d))
+    return (r[-1] - r[-2]) / r[-1]
+
+
+@pytest.mark.parametrize("d", [2, 3, 8])
+@pytest.mark.parametrize("beta", [0.3, 5.0, 7.0, 40.0])
+def test_growth_rate_continuous_matches_scipy_and_integer_rates(d, beta):
+    kappa = np.linspace(0, 9, 401)
+    np.testing.assert_allclose(mt.growth_rate_continuous(kappa, beta, d), continuous_rate_ch2(kappa, beta, d), rtol=1e-12, atol=0)
+    k = np.arange(0, 15)
+    assert np.array_equal(mt.growth_rate_continuous(k.astype(float), beta, d), mt.growth_rate(k, beta, d))
+    assert isinstance(mt.growth_rate_continuous(2.5, beta, d), float)
+    # SA: the same k-independent factor as at integer degrees
+    factor = mt.growth_rate(3, beta, d, "sa") / mt.growth_rate(3, beta, d)
+    assert mt.growth_rate_continuous(2.5, beta, d, "sa") == pytest.approx(factor * mt.growth_rate_continuous(2.5, beta, d), rel=1e-12)
+    # the curve's maximiser lies within one of k_max
+    fine = np.linspace(0.5, 30.0, 6000)
+    kappa_star = fine[np.argmax(mt.growth_rate_continuous(fine, beta, d))]
+    assert abs(kappa_star - mt.kmax(beta, d)) < 1.0
+
+
+def test_relative_rate_gap_matches_chapter_and_limits():
+    for d in (2, 3, 8):
+        for beta in np.linspace(0.2, 50.0, 60):
+            assert mt.relative_rate_gap(beta, d) == pytest.approx(relative_gap_ch2(beta, d), rel=1e-10, abs=1e-13)
+    assert 0.05 < mt.relative_rate_gap(7.0, 2) < 0.07  # the value chapter 2 prints (0.061)
+    for d in (2, 3):  # the two leading rates are equal at the switch points
+        for b in mt.kmax_switch_points(d, 6):
+            assert mt.relative_rate_gap(b, d) < 1e-9
+    assert mt.relative_rate_gap(7.0, 3, "sa") == mt.relative_rate_gap(7.0, 3)
+    assert mt.relative_rate_gap(0.0) == 1.0 and mt.relative_rate_gap(1e-6) == pytest.approx(1.0, abs=1e-5)
+    # beyond the USA overflow: the SA rates (finite, same ratios) give the reference
+    sa = np.sort(mt.growth_rate(np.arange(1, 120), 1000.0, model="sa"))
+    assert mt.relative_rate_gap(1000.0) == pytest.approx((sa[-1] - sa[-2]) / sa[-1], rel=1e-9)
+
+
+def test_bad_input_continuous_rate_and_gap():
+    with pytest.raises(ValueError, match="kappa must be >= 0"):
+        mt.growth_rate_continuous(np.array([1.0, -0.5]), 5.0)
+    with pytest.raises(TypeError, match="kappa"):
+        mt.growth_rate_continuous(1j, 5.0)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        mt.growth_rate_continuous(1.5, 0.0)
+    with pytest.raises(ValueError, match="d must be >= 2"):
+        mt.growth_rate_continuous(1.5, 5.0, d=1)
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        mt.relative_rate_gap(-1.0)
+    with pytest.raises(ValueError, match="model"):
+        mt.relative_rate_gap(5.0, model="softmax")

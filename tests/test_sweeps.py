@@ -1,5 +1,6 @@
 """Tests for mtlib.sweeps: backends agree, the cache is exact, resumable and checked."""
 
+import dataclasses
 import importlib
 import json
 import sys
@@ -185,7 +186,7 @@ def test_resume_after_failed_run(tmp_path):
     grid = {"beta": [1.0, 2.0], "log": [log]}
     with pytest.raises(mt.SweepError) as info:
         mt.sweep(flaky, grid, 4, backend="processes", n_jobs=2, cache_dir=tmp_path / "cache", progress=False)
-    assert [(f["params"]["beta"], f["seed"]) for f in info.value.failures] == [(1.0, 2)]
+    assert [(f.params["beta"], f.seed) for f in info.value.failures] == [(1.0, 2)]
     assert len(info.value.table) == 7 and n_calls(log) == 7
     resumed = mt.sweep(flaky, grid, 4, backend="serial", cache_dir=tmp_path / "cache", progress=False)
     assert n_calls(log) == 8
@@ -224,9 +225,12 @@ def test_failures_name_parameters_and_seed():
     assert "params={'beta': 6.3, 'n': 2}, seed=1" in message
     assert "first error (params={'beta': 3.0, 'n': 7}, seed=0)" in message
     assert "func must return a dict of scalar results, got list" in message
-    errors = {(f["params"]["beta"], f["params"]["n"], f["seed"]): f["error"] for f in err.failures}
+    errors = {(f.params["beta"], f.params["n"], f.seed): f.error for f in err.failures}
     assert "ValueError: no convergence at beta=6.3" in errors[6.3, 2, 1]
     assert len(err.failures) == 1 + 6  # beta 6.3 seed 1 at n = 2, and every run at n = 7
+    assert all(isinstance(f, mt.SweepFailure) for f in err.failures)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        err.failures[0].seed = 5
     assert err.table[["beta", "n", "seed"]].values.tolist() == [[3.0, 2, 0], [3.0, 2, 1], [3.0, 2, 2], [6.3, 2, 0], [6.3, 2, 2]]
     assert err.table["x"].tolist() == [0.0, 1.0, 2.0, 0.0, 2.0]
 

@@ -1,11 +1,12 @@
-"""Tests for mtlib.wasserstein: against POT, brute force, exact values and invariances."""
+"""Tests for mtlib.wasserstein (circle and sphere): against POT, brute force, exact values and invariances."""
 
 import numpy as np
 import ot
 import pytest
+from scipy.optimize import minimize_scalar
 
 import mtlib as mt
-from mtlib.wasserstein import _transport_lp
+from mtlib.wasserstein.sphere import _transport_lp
 
 TWO_PI = 2 * np.pi
 
@@ -306,7 +307,7 @@ def test_sphere_assignment_equals_lp_and_pot(p, d):
     # weighted, unequal sizes: the LP path against POT
     Z = sphere_sample(9, d, rng)
     a, b = weights(12, rng), weights(9, rng)
-    assert mt.wasserstein_sphere(X, Z, p, a, b) == pytest.approx(ot_geodesic(X, Z, p, a, b), abs=1e-7)
+    assert mt.wasserstein_sphere(X, Z, p, u_weights=a, v_weights=b) == pytest.approx(ot_geodesic(X, Z, p, a, b), abs=1e-7)
 
 
 def test_sphere_on_the_circle_equals_circle_distance():
@@ -355,7 +356,7 @@ def test_sliced_against_pot_same_planes(p):
     X, Y = sphere_sample(60, 3, rng), sphere_sample(45, 3, rng, 0.5)
     a, b = weights(60, rng), weights(45, rng)
     L = 30
-    mine = mt.sliced_wasserstein_sphere(X, Y, L, rng=123, p=p, a=a, b=b)
+    mine = mt.sliced_wasserstein_sphere(X, Y, L, rng=123, p=p, u_weights=a, v_weights=b)
     U = np.linalg.qr(np.random.default_rng(123).standard_normal((L, 3, 2)))[0]
     ref = ot.sliced_wasserstein_sphere(X, Y, a, b, n_projections=L, p=p, projections=U)
     assert mine == pytest.approx(TWO_PI * ref, rel=1e-5)  # POT searches to eps = 1e-6
@@ -381,49 +382,6 @@ def test_sliced_properties():
     assert big[0] == pytest.approx(big[1], rel=0.03)  # invariant in distribution
     small = [mt.sliced_wasserstein_sphere(X, Y, 20, rng=r) for r in range(30)]
     assert abs(np.mean(small) - big[0]) < 4 * np.std(small) / np.sqrt(30) + 0.01
-
-
-# ------------------------------------------------------------------ Dobrushin constant
-
-
-def usa_field(x, Y, beta):
-    s = Y @ x
-    v = (np.exp(beta * s)[:, None] * Y).mean(axis=0)
-    return v - (v @ x) * x
-
-
-def sa_field(x, Y, beta):
-    s = Y @ x
-    e = np.exp(beta * (s - s.max()))
-    v = (e[:, None] * Y).sum(axis=0) / e.sum()
-    return v - (v @ x) * x
-
-
-def test_dobrushin_values():
-    assert mt.dobrushin_constant(0.0) == pytest.approx(3.0)
-    assert mt.dobrushin_constant(0.0, model="sa") == pytest.approx(3.0)
-    assert mt.dobrushin_constant(5.0) == pytest.approx(13 * np.exp(5))
-    assert mt.dobrushin_constant(-2.0, d=3) == mt.dobrushin_constant(2.0, d=7)
-    betas = np.linspace(0, 10, 11)
-    assert np.all(np.diff([mt.dobrushin_constant(b) for b in betas]) > 0)
-
-
-@pytest.mark.parametrize("model", ["usa", "sa"])
-@pytest.mark.parametrize("beta", [-1.0, 0.5, 3.0])
-def test_dobrushin_bounds_hold_on_samples(model, beta):
-    rng = np.random.default_rng(50)
-    field = usa_field if model == "usa" else sa_field
-    L = mt.dobrushin_constant(beta, 3, model)
-    for _ in range(20):
-        Y = sphere_sample(8, 3, rng, 2.0)
-        Y2 = sphere_sample(8, 3, rng, 2.0)
-        x = sphere_sample(1, 3, rng, 2.0)[0]
-        x2 = x + 0.05 * rng.standard_normal(3)
-        x2 /= np.linalg.norm(x2)
-        # Lipschitz in x, and in the measure for W1 with the chordal cost
-        assert np.linalg.norm(field(x, Y, beta) - field(x2, Y, beta)) <= L * np.linalg.norm(x - x2)
-        w1 = mt.wasserstein_sphere(Y, Y2, 1, cost="chordal")
-        assert np.linalg.norm(field(x, Y, beta) - field(x, Y2, beta)) <= L * w1 + 1e-12
 
 
 # ------------------------------------------------------------------ bad input
@@ -468,10 +426,6 @@ def test_bad_input():
         mt.distance_to_dirac([])
     with pytest.raises(ValueError):
         mt.distance_to_dirac(u, weights=[0.5, 0.6])
-    with pytest.raises(TypeError):
-        mt.dobrushin_constant("5")
-    with pytest.raises(ValueError):
-        mt.dobrushin_constant(1.0, model="ssa")
 
 
 def test_density_cell_start_is_a_rotation():
@@ -511,3 +465,215 @@ def test_w1_closed_form_to_densities_matches_the_general_search():
         assert closed == pytest.approx(search, abs=1e-7)
         assert mt.wasserstein_circle_uniform(u) == pytest.approx(
             mt.wasserstein_circle_uniform(u, p=1 + 1e-9), abs=1e-7)
+
+
+# ------------------------------------------------------------------ two densities on grids
+
+
+def random_density(M, rng, empty=0.3):
+    rho = rng.random(M) * (rng.random(M) > empty)
+    rho[rng.integers(M)] += 0.1  # never all empty
+    return rho / (rho.sum() * TWO_PI / M)
+
+
+def density_as_sample(rho, Q):
+    """Q midpoints per cell carrying the cell's mass: W1 error <= a quarter sub-cell."""
+    M = rho.size
+    pts = (np.arange(M * Q) + 0.5) * TWO_PI / (M * Q)
+    w = np.repeat(rho * TWO_PI / M / Q, Q)
+    return pts, w / w.sum()
+
+
+@pytest.mark.parametrize("Mu,Mv", [(24, 24), (16, 40), (1, 30)])
+def test_densities_against_pot_on_fine_samples(Mu, Mv):
+    rng = np.random.default_rng([Mu, Mv])
+    for _ in range(3):
+        ru, rv = random_density(Mu, rng), random_density(Mv, rng)
+        exact = mt.wasserstein_circle_densities(ru, rv)
+        Q = 120
+        (x, a), (y, b) = density_as_sample(ru, Q), density_as_sample(rv, 2 * Q)
+        pot = TWO_PI * float(np.ravel(ot.wasserstein_circle(x / TWO_PI, y / TWO_PI, a, b, p=1))[0])
+        assert abs(exact - pot) <= np.pi / (2 * Mu * Q) + np.pi / (4 * Mv * Q) + 1e-10
+
+
+def test_densities_against_emd_on_a_discretisation():
+    rng = np.random.default_rng(60)
+    M, Q = 16, 6
+    for _ in range(3):
+        ru, rv = random_density(M, rng), random_density(M, rng)
+        (x, a), (y, b) = density_as_sample(ru, Q), density_as_sample(rv, Q)
+        emd = ot.emd2(a, b, geodesic(x, y))
+        assert abs(mt.wasserstein_circle_densities(ru, rv) - emd) <= np.pi / (M * Q) + 1e-9
+
+
+def test_densities_exact_values_and_invariances():
+    half = np.array([1.0, 0.0]) / np.pi  # uniform on [0, π)
+    assert mt.wasserstein_circle_densities(half) == pytest.approx(np.pi / 4, abs=1e-14)
+    assert mt.wasserstein_circle_densities(half, np.full(7, 1 / TWO_PI)) == pytest.approx(np.pi / 4, abs=1e-14)
+    # uniform on one cell against the same cell moved by a quarter turn: W1 = π/2
+    one = np.zeros(8)
+    one[0] = 8 / TWO_PI
+    assert mt.wasserstein_circle_densities(one, np.roll(one, 2)) == pytest.approx(np.pi / 2, abs=1e-13)
+    rng = np.random.default_rng(61)
+    for _ in range(10):
+        M = int(rng.integers(2, 40))
+        ru, rv, rz = random_density(M, rng), random_density(M, rng), random_density(2 * M, rng)
+        d = mt.wasserstein_circle_densities(ru, rv)
+        assert mt.wasserstein_circle_densities(ru, ru) == pytest.approx(0, abs=1e-14)
+        assert mt.wasserstein_circle_densities(rv, ru) == pytest.approx(d, abs=1e-13)
+        s = int(rng.integers(M))
+        assert mt.wasserstein_circle_densities(np.roll(ru, s), np.roll(rv, s)) == pytest.approx(d, abs=1e-13)
+        # the same density written on a finer grid
+        assert mt.wasserstein_circle_densities(np.repeat(ru, 3), rv) == pytest.approx(d, abs=1e-13)
+        assert d <= mt.wasserstein_circle_densities(ru, rz) + mt.wasserstein_circle_densities(rz, rv) + 1e-13
+
+
+def chapter5_w1_to_uniform(rho, refine):
+    """Chapter 5's NumPy version: midpoint rule on `refine` sub-cells and an unweighted median."""
+    M = rho.size
+    F = np.concatenate([[0.0], np.cumsum(rho) * TWO_PI / M])
+    s = (np.arange(refine) + 0.5) / refine
+    G = F[:-1, None] * (1 - s) + F[1:, None] * s - (np.arange(M)[:, None] + s) / M
+    return TWO_PI * np.mean(np.abs(G - np.median(G)))
+
+
+def test_densities_to_uniform_against_the_chapter_numpy_version():
+    rng = np.random.default_rng(62)
+    for M in [8, 64, 1024]:
+        rho = random_density(M, rng, empty=0.0)
+        exact = mt.wasserstein_circle_densities(rho)
+        errors = [abs(chapter5_w1_to_uniform(rho, r) - exact) for r in (8, 64, 512)]
+        assert errors[2] < 1e-5 * exact and errors[2] < errors[0], errors
+    # the closed form 2α/(πk) for (1 + α cos kθ)/2π, reached at the grid's second order
+    M, k, alpha = 1024, 3, 0.01
+    rho = mt.manifold_density(M, k, alpha)
+    assert mt.wasserstein_circle_densities(rho) == pytest.approx(2 * alpha / (np.pi * k), rel=1e-4)
+
+
+def test_densities_bad_input():
+    flat = np.full(10, 1 / TWO_PI)
+    with pytest.raises(ValueError, match="p must be 1"):
+        mt.wasserstein_circle_densities(flat, flat, p=2)
+    with pytest.raises(ValueError, match="u_density must integrate to 1"):
+        mt.wasserstein_circle_densities(2 * flat, flat)
+    with pytest.raises(ValueError, match="v_density must be non-negative"):
+        mt.wasserstein_circle_densities(flat, np.array([2.0, -1.0]) / np.pi)
+    with pytest.raises(ValueError, match="u_density must have 1 dimension"):
+        mt.wasserstein_circle_densities(np.ones((2, 2)) / (2 * np.pi))
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        mt.wasserstein_circle_densities(flat, sampling="midpoints")
+    with pytest.raises(TypeError, match="u_density"):
+        mt.wasserstein_circle_densities(["a"] * 10)
+
+
+# ------------------------------------------------------------------ densities sampled at nodes
+
+
+def chapter1_w1_tokens_density(theta, cells, alpha=None):
+    """Chapter 1's NumPy version: ∫|F - G - α| exactly, α an approximate median of F - G
+    (the median of the pieces' midpoint values) unless given."""
+    n, M = theta.size, cells.size
+    x = np.sort(np.mod(theta, TWO_PI)) / TWO_PI
+    edges = np.arange(M + 1) / M
+    G_edges = np.concatenate([[0.0], np.cumsum(cells)]) / cells.sum()
+    b = np.sort(np.concatenate([x, edges]))
+    length = np.diff(b)
+    F = np.searchsorted(x, 0.5 * (b[:-1] + b[1:]), side="right") / n
+    D0, D1 = F - np.interp(b[:-1], edges, G_edges), F - np.interp(b[1:], edges, G_edges)
+    if alpha is None:
+        mid = 0.5 * (D0 + D1)
+        order = np.argsort(mid)
+        cw = np.cumsum(length[order])
+        alpha = mid[order][np.searchsorted(cw, 0.5 * cw[-1])]
+    p, q = D0 - alpha, D1 - alpha
+    piece = np.where(p * q >= 0, 0.5 * np.abs(p + q), 0.5 * (p * p + q * q) / np.maximum(np.abs(p) + np.abs(q), 1e-300))
+    return TWO_PI * np.sum(length * piece)
+
+
+def brute_w1_tokens_density(theta, cells):
+    """min over α of the exact integral, by a bounded scalar minimisation (convex in α)."""
+    start = chapter1_w1_tokens_density(theta, cells)
+    res = minimize_scalar(lambda a: chapter1_w1_tokens_density(theta, cells, a), bounds=(-1.0, 1.0),
+                          method="bounded", options={"xatol": 1e-13})
+    return min(res.fun, start)
+
+
+def chapter1_cell_values(rho):
+    M = rho.size
+    c = np.fft.rfft(rho)
+    return np.fft.irfft(c * np.exp(1j * np.arange(c.size) * np.pi / M), M)
+
+
+def band_limited(theta, coeffs):
+    """(1 + Σ_m a_m cos(mθ + φ_m)) / 2π for coeffs [(m, a_m, φ_m), ...]."""
+    return (1 + sum(a * np.cos(m * theta + ph) for m, a, ph in coeffs)) / TWO_PI
+
+
+def test_nodes_resample_band_limited_densities_exactly():
+    rng = np.random.default_rng(70)
+    coeffs = [(1, 0.3, 0.2), (3, 0.2, 1.0), (7, 0.1, -0.4)]
+    M = 64
+    nodes = band_limited(TWO_PI * np.arange(M) / M, coeffs)
+    u = rng.uniform(0, TWO_PI, 200)
+    for a in [0.0, 0.37, -np.pi / M]:
+        mids = band_limited(a + TWO_PI * (np.arange(M) + 0.5) / M, coeffs)
+        for p in [1, 2]:
+            by_nodes = mt.wasserstein_circle_density(u, nodes, p, cell_start=a, sampling="nodes")
+            by_cells = mt.wasserstein_circle_density(u, mids, p, cell_start=a)
+            assert by_nodes == pytest.approx(by_cells, abs=1e-13)
+    mids = band_limited(TWO_PI * (np.arange(M) + 0.5) / M, coeffs)
+    assert mt.wasserstein_circle_densities(nodes, sampling="nodes") == pytest.approx(
+        mt.wasserstein_circle_densities(mids), abs=1e-14)
+
+
+def test_nodes_agree_with_the_chapter_numpy_version():
+    rng = np.random.default_rng(71)
+    M = 256
+    grid = TWO_PI * np.arange(M) / M
+    rho = band_limited(grid, [(1, 0.5, 0.0), (3, 0.3, 0.5)])
+    theta = mt.perturbed_uniform_circle(5000, 3, 0.3, rng=rng)
+    mine = mt.wasserstein_circle_density(theta, rho, sampling="nodes")
+    assert mine == pytest.approx(brute_w1_tokens_density(theta, chapter1_cell_values(rho)), abs=1e-12)
+    # the chapter's median is approximate: its value is an upper bound, close to the minimum
+    chapter = chapter1_w1_tokens_density(theta, chapter1_cell_values(rho))
+    assert mine <= chapter + 1e-15 and chapter - mine < 1e-6
+    # a density that vanishes on an arc: the interpolation dips below 0, clipped as the chapter does
+    rho = np.maximum(band_limited(grid, [(1, 2.0, 0.0)]), 0.0)
+    rho /= rho.sum() * TWO_PI / M
+    assert chapter1_cell_values(rho).min() < 0
+    mine = mt.wasserstein_circle_density(theta, rho, sampling="nodes")
+    ref = brute_w1_tokens_density(theta, np.maximum(chapter1_cell_values(rho), 0.0))
+    assert mine == pytest.approx(ref, abs=1e-12)
+
+
+def test_nodes_bad_input():
+    M = 16
+    rho = np.full(M, 1 / TWO_PI)
+    rho[3] = -1e-6
+    rho /= rho.sum() * TWO_PI / M
+    with pytest.raises(ValueError, match=">= -1e-08 at the nodes"):
+        mt.wasserstein_circle_density([0.0], rho, sampling="nodes")
+    with pytest.raises(ValueError, match="must be non-negative"):
+        mt.wasserstein_circle_density([0.0], rho)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        mt.wasserstein_circle_density([0.0], np.full(M, 1 / TWO_PI), sampling="grid")
+    with pytest.raises(TypeError, match="sampling must be a string"):
+        mt.wasserstein_circle_density([0.0], np.full(M, 1 / TWO_PI), sampling=1)
+
+
+def test_sphere_vocabulary_and_public_names():
+    rng = np.random.default_rng(72)
+    X, Y = sphere_sample(10, 3, rng), sphere_sample(7, 3, rng)
+    a, b = weights(10, rng), weights(7, rng)
+    assert mt.wasserstein_sphere(u=X, v=Y, u_weights=a, v_weights=b) == mt.wasserstein_sphere(X, Y, 2, a, b)
+    assert mt.sliced_wasserstein_sphere(u=X, v=Y, rng=1, u_weights=a, v_weights=b) == \
+        mt.sliced_wasserstein_sphere(X, Y, 200, 1, 2, a, b)
+    with pytest.raises(ValueError, match="u_weights"):
+        mt.wasserstein_sphere(X, Y, u_weights=np.ones(10))
+    with pytest.raises(ValueError, match="v_weights"):
+        mt.sliced_wasserstein_sphere(X, Y, v_weights=np.ones(3) / 3)
+    with pytest.raises(ValueError, match="rows of u must have unit norm"):
+        mt.wasserstein_sphere(2 * X, Y)
+    from mtlib import wasserstein
+    for name in wasserstein.__all__:
+        assert getattr(mt, name) is getattr(wasserstein, name)

@@ -1,0 +1,178 @@
+"""Unvalidated evaluation of the SA/USA fields: shifted pairwise sums, Fourier modes, threads.
+
+The machinery behind :mod:`mtlib.fields`, shared with :func:`mtlib.simulate` and the
+reductions; callers validate their inputs first (plain float64 arrays, unit rows, weights
+summing to 1). Every sum of exponentials is computed as e^{s_i} Σ_j w_j e^{β<x_i,x_j> - s_i}
+with s_i = |β| (|β| <= SHIFT_ALL_ROWS, where no term can underflow) or the row maximum
+(larger |β|); the USA factor e^{s_i} is applied last and an overflow raises ``ValueError``.
+References: Geshkovski, Letrouit, Polyanskiy, Rigollet (2023) for the model; Abramowitz &
+Stegun 9.6.34 for the Fourier expansion of e^{β cos φ}.
+"""
+
+import contextlib
+import functools
+import math
+
+import numba
+import numpy as np
+from scipy import special
+
+from . import _kernels_circle as _kc
+from . import _kernels_sphere as _ks
+from ._constants import TWO_PI
+
+SHIFT_ALL_ROWS = 350.0  # |β| up to which s_i = |β| (e^{-2|β|} is still a normal float)
+FOURIER_TOL = 1e-16  # relative tail of the mode coefficients dropped by the cut-off
+FOURIER_MAX_BETA = 50.0  # "auto" uses Fourier only up to this |β|
+FOURIER_COST_RATIO = 2.0  # "auto" uses Fourier when ratio * M <= N (measured crossover)
+SA_FOURIER_ERR = 1e-13  # SA rows whose Fourier estimate may be off by more: direct sum
+ANGLE_LIMIT = 1e5  # angles beyond this are reduced mod 2π before the kernels
+PARALLEL_MIN_WORK = 5e7  # kernel work (N·M or N²·d) below which one thread is faster (measured)
+
+
+@contextlib.contextmanager
+def threads_for(work):
+    """Run the kernels inside on one thread when the work is too small to share."""
+    if work >= PARALLEL_MIN_WORK:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def shifts(XT, w, beta, exclude_self):
+    """Exponent shifts s_i: |β| when nothing can underflow, else the row maxima."""
+    n = XT.shape[1]
+    if abs(beta) <= SHIFT_ALL_ROWS:
+        return np.full(n, abs(beta))
+    shift = np.empty(n)
+    _ks.row_max_exponent(XT, w, beta, exclude_self, shift)
+    shift[~np.isfinite(shift)] = 0.0  # a row with no other token: its sums are 0
+    return shift
+
+
+def pairwise(XT, w, beta, exclude_self):
+    """(num, den, shift): the shifted sums of :func:`_ks.pairwise_sums` for tokens XT (d, n)."""
+    d, n = XT.shape
+    num = np.empty((n, d))
+    den = np.empty(n)
+    with threads_for(float(n) * n * d):
+        shift = shifts(XT, w, beta, exclude_self)
+        _ks.pairwise_sums(XT, w, beta, shift, num, den)
+    return num, den, shift
+
+
+def rescale_usa(v, shift, beta):
+    """Multiply row i of v by e^{s_i}; ValueError if the USA field overflows float64."""
+    half = np.exp(0.5 * shift)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = (v * half.reshape((-1,) + (1,) * (v.ndim - 1))) * half.reshape((-1,) + (1,) * (v.ndim - 1))
+    if not np.all(np.isfinite(v)):
+        raise ValueError(
+            f"the USA field overflows float64 at beta = {beta} (terms e^(beta<x_i,x_j>) "
+            f"near e^{abs(beta):.0f}); use model='sa', or a smaller beta"
+        )
+    return v
+
+
+def sphere_velocity(X, w, beta, sa):
+    """The SA/USA field at the rows of X (n, d), no validation."""
+    XT = np.ascontiguousarray(X.T)
+    num, den, shift = pairwise(XT, w, beta, exclude_self=not sa)
+    v = num - np.einsum("ij,ij->i", num, X)[:, None] * X
+    if sa:
+        return v / den[:, None]
+    return rescale_usa(v, shift, beta)
+
+
+def attention_average(X, w, beta, sa):
+    """A_i = Σ_j w_j e^{β<x_i,x_j>} x_j (USA), divided by Σ_j w_j e^{β<x_i,x_j>} (SA); no validation."""
+    num, den, shift = pairwise(np.ascontiguousarray(X.T), w, beta, exclude_self=False)
+    return num / den[:, None] if sa else rescale_usa(num, shift, beta)
+
+
+@functools.lru_cache(maxsize=64)
+def fourier_coefficients(beta, tol=FOURIER_TOL):
+    """(a, b, M): a_m = 2m I_m(β)/β e^{-|β|} and b_m = I_m(β) e^{-|β|}, m = 0..M.
+
+    M is the smallest cut-off whose dropped tails, Σ_{m>M} |a_m| and 2 Σ_{m>M} |b_m|,
+    are below tol times Σ_m |a_m| and b_0 + 2 Σ_m |b_m|.
+    """
+    if beta == 0.0:
+        return np.array([0.0, 1.0]), np.array([1.0, 0.0]), 1
+    m_cap = int(40 + 12 * math.sqrt(abs(beta)))
+    while True:
+        m = np.arange(m_cap + 1)
+        b = special.ive(m, beta)
+        a = 2.0 * m * b / beta
+        tail_a = np.cumsum(np.abs(a)[::-1])[::-1]  # tail_a[m] = Σ_{k>=m} |a_k|
+        tail_b = 2.0 * np.cumsum(np.abs(b)[::-1])[::-1]
+        ok_a = tail_a <= tol * tail_a[1]
+        ok_b = tail_b <= tol * (abs(b[0]) + tail_b[1])
+        if ok_a[-1] and ok_b[-1]:
+            cut = max(np.argmax(ok_a), np.argmax(ok_b), 2) - 1
+            return a[: cut + 1].copy(), b[: cut + 1].copy(), cut
+        m_cap *= 2
+
+
+def fourier_velocity(theta, w, beta, sa):
+    """Circle velocity from the Fourier modes (angles with |θ| < ANGLE_LIMIT)."""
+    a, b, M = fourier_coefficients(beta)
+    Z = np.empty((2, M + 1))
+    n = theta.size
+    out = np.empty(n)
+    den = np.empty(n if sa else 1)
+    with threads_for(float(n) * M):
+        _kc.fourier_moments(theta, w, M, Z)
+        _kc.fourier_evaluate(theta, a * Z[1], -a * Z[0], 2.0 * b * Z[0], 2.0 * b * Z[1], b[0] * Z[0, 0], sa, out, den)
+    if not sa:
+        return rescale_usa(out, np.full(n, abs(beta)), beta)
+    # The Fourier sums carry an absolute error ~ eps Σ|a_m|; where the denominator is
+    # small that error is amplified, and those rows are recomputed by the direct sum.
+    err = 8.0 * np.finfo(float).eps * np.abs(a).sum() / np.abs(den)
+    rows = np.flatnonzero(~(err <= SA_FOURIER_ERR))
+    if rows.size:
+        CS = np.empty((2, n))
+        with threads_for(float(n) * (rows.size + 100)):
+            _kc.cos_sin(theta, CS)
+            _kc.direct_rows_sa(CS, w, beta, rows, out)
+    return out
+
+
+def direct_velocity_circle(theta, w, beta, sa):
+    """Circle velocity by the direct O(N²) sum (angles with |θ| < ANGLE_LIMIT)."""
+    CS = np.empty((2, theta.size))
+    with threads_for(theta.size * 100.0):
+        _kc.cos_sin(theta, CS)
+    num, den, shift = pairwise(CS, w, beta, exclude_self=not sa)
+    v = CS[0] * num[:, 1] - CS[1] * num[:, 0]
+    if sa:
+        return v / den
+    return rescale_usa(v, shift, beta)
+
+
+def circle_method(method, n, beta):
+    """Resolve "auto" to "fourier" or "direct" for n tokens at inverse temperature β."""
+    if method != "auto":
+        return method
+    if abs(beta) <= FOURIER_MAX_BETA and FOURIER_COST_RATIO * fourier_coefficients(beta)[2] <= n:
+        return "fourier"
+    return "direct"
+
+
+def circle_velocity(theta, w, beta, sa, method):
+    """Circle velocity by a resolved method ("fourier" or "direct"), no validation."""
+    if method == "fourier":
+        return fourier_velocity(theta, w, beta, sa)
+    return direct_velocity_circle(theta, w, beta, sa)
+
+
+def reduce_angles(theta):
+    """Angles reduced mod 2π when some are too large for the kernels' range reduction."""
+    if np.abs(theta).max() > ANGLE_LIMIT:
+        return np.mod(theta, TWO_PI)
+    return theta

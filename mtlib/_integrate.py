@@ -1,0 +1,482 @@
+"""One ODE integrator for mtlib: classical RK4 and Dormand–Prince 5(4), with events.
+
+Solves y' = f(t, y) from y(t0) = y0 and returns y at the output times ``t_eval``; with
+``linear=L`` it solves y' = L y + f(t, y) (L diagonal) by Lawson's integrating factor,
+so the linear part is exact and only f is stepped. Used by :func:`mtlib.simulate`, the
+circle PDE and Grenier's expansion (Lawson), and the reductions.
+
+- ``"rk4"``: fixed step; each interval between output times is cut into equal steps of
+  length <= dt, so t_eval is hit exactly.
+- ``"dopri"``: Dormand–Prince 5(4) with local extrapolation, error norm
+  RMS(|err| / (atol + rtol max(|y|, |y_new|))) <= 1 and the step controller
+  h <- h min(MAX_FACTOR, max(MIN_FACTOR, SAFETY norm^(-1/5))); steps are shortened to
+  land on output times.
+
+``retract`` maps each accepted state back to the manifold (normalised rows on the
+sphere, angles mod 2π). Events in the style of ``scipy.integrate.solve_ivp``: functions
+g(t, y) -> float with optional attributes ``terminal`` and ``direction``; a sign change
+of g over a step is located by Brent's method on the step's dense output (dopri: its
+4th-order continuous extension; rk4: the cubic Hermite interpolant of the values and
+slopes at both ends), interpolated before retraction and then retracted.
+
+References: Dormand and Prince, J. Comput. Appl. Math. 6 (1980); Hairer, Nørsett,
+Wanner, *Solving Ordinary Differential Equations I*, Sections II.4-II.6 (step control,
+dense output); Lawson, SIAM J. Numer. Anal. 4 (1967) (integrating factor).
+"""
+
+import math
+import numbers
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from ._validate import check_array, check_choice, check_int, check_real
+
+SAFETY = 0.9  # the controller aims at SAFETY times the largest acceptable step
+MIN_FACTOR = 0.2  # the step shrinks at most 5-fold, and by this factor after a non-finite error
+MAX_FACTOR = 5.0  # and grows at most 5-fold
+ERROR_EXPONENT = -0.2  # -1/(q + 1), q = 4 the order of the embedded error estimate
+EVENT_RTOL = 4.0 * np.finfo(float).eps  # relative tolerance of the event root finder (brentq's least)
+
+# The Dormand–Prince 5(4) tableau (Hairer, Nørsett, Wanner, Table II.5.2). The last row of
+# A is the fifth-order solution (first same as last), E = b5 - b4 the error weights and P
+# the coefficients of the 4th-order continuous extension y(t + θh) = y + h Σ_i k_i Σ_j
+# P[i][j] θ^{j+1} (Hairer, Nørsett, Wanner II.6; the values of scipy's RK45).
+C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
+A = (
+    (),
+    (1 / 5,),
+    (3 / 40, 9 / 40),
+    (44 / 45, -56 / 15, 32 / 9),
+    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
+)
+E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+P = np.array(
+    [
+        [1.0, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
+        [0.0, 0.0, 0.0, 0.0],
+        [0.0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
+        [0.0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
+        [0.0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
+        [0.0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
+        [0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423],
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Integration:
+    """The result of :func:`integrate`.
+
+    Attributes
+    ----------
+    t : ndarray, shape (T,)
+        The output times reached (all of ``t_eval``, or those before a stop).
+    y : ndarray, shape (T,) + y0.shape
+        The (retracted) states at ``t``.
+    t_events : list of ndarray, one per event function
+        The times of its zero crossings.
+    y_events : list of ndarray, shape (n_e,) + y0.shape
+        The (retracted) states at those times.
+    n_steps, n_rejected, nfev : int
+        Accepted steps, rejected steps (dopri), right-hand-side evaluations.
+    status : int
+        0: reached ``t_eval[-1]``; 1: a terminal event; 2: stopped by ``callback``.
+    message : str
+    wall_time : float
+        Seconds spent in :func:`integrate`.
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    t_events: list
+    y_events: list
+    n_steps: int
+    n_rejected: int
+    nfev: int
+    status: int
+    message: str
+    wall_time: float
+
+
+def error_norm(err, y, y_new, rtol, atol):
+    """RMS of |err| / (atol + rtol max(|y|, |y_new|)) (real or complex arrays)."""
+    scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
+    return math.sqrt(float(np.mean(np.abs(err / scale) ** 2)))
+
+
+def step_factor(norm):
+    """The step-size factor after an error norm: SAFETY norm^(-1/5) clipped to [MIN, MAX]."""
+    if norm == 0.0:
+        return MAX_FACTOR
+    if not math.isfinite(norm):
+        return MIN_FACTOR
+    return min(MAX_FACTOR, max(MIN_FACTOR, SAFETY * norm**ERROR_EXPONENT))
+
+
+def initial_step(y, f, span, rtol, atol):
+    """A first dopri step: 0.01 |y|/|f| in the error norm (Hairer II.4), at most the span."""
+    scale = atol + rtol * np.abs(y)
+    d0 = math.sqrt(float(np.mean(np.abs(y / scale) ** 2)))
+    d1 = math.sqrt(float(np.mean(np.abs(f / scale) ** 2)))
+    h = 0.01 * d0 / d1 if d0 > 1e-5 and d1 > 1e-5 else 1e-6
+    return min(h, max(span, 1e-12))
+
+
+def dopri_step(rhs, t, y, f, h, linear=None):
+    """One Dormand–Prince 5(4) step of length h from (t, y), f = f(t, y).
+
+    With ``linear`` = L, the stages are those of v' = e^{-Ls} f(t + s, e^{Ls} v) (Lawson).
+    Returns (y_new, f_new, err, stages); y_new is the very array passed to the last rhs call.
+    """
+    grow = None if linear is None else [np.exp(linear * (c * h)) for c in C]
+    stages = [f]
+    for i in range(1, 7):
+        z = y + h * sum(a * s for a, s in zip(A[i], stages) if a != 0.0)
+        if grow is None:
+            stages.append(rhs(t + C[i] * h, z))
+        else:
+            z = grow[i] * z
+            stages.append(rhs(t + C[i] * h, z) / grow[i])
+    err = h * sum(e * s for e, s in zip(E, stages) if e != 0.0)
+    if grow is None:
+        return z, stages[6], err, stages
+    return z, grow[6] * stages[6], grow[6] * err, stages
+
+
+def rk4_step(rhs, t, y, f, h):
+    """One classical Runge–Kutta step of length h from (t, y), f = f(t, y)."""
+    k2 = rhs(t + 0.5 * h, y + (0.5 * h) * f)
+    k3 = rhs(t + 0.5 * h, y + (0.5 * h) * k2)
+    k4 = rhs(t + h, y + h * k3)
+    return y + (h / 6.0) * (f + 2.0 * (k2 + k3) + k4)
+
+
+def dopri_dense(y, stages, h, theta, linear=None):
+    """The 4th-order continuous extension of a dopri step at y(t + θh), 0 <= θ <= 1."""
+    b = P @ (theta ** np.arange(1, 5))
+    v = y + h * sum(bi * s for bi, s in zip(b, stages) if bi != 0.0)
+    return v if linear is None else np.exp(linear * (theta * h)) * v
+
+
+def hermite_dense(y0, f0, y1, f1, h, theta):
+    """The cubic Hermite interpolant of (y0, f0) at θ = 0 and (y1, f1) at θ = 1."""
+    t2 = theta * theta
+    t3 = t2 * theta
+    return (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + theta) * h * f0 + (3 * t2 - 2 * t3) * y1 + (t3 - t2) * h * f1
+
+
+class _Events:
+    """Event functions, their last values, and the crossings found so far."""
+
+    def __init__(self, events, t0, y0):
+        if events is None:
+            events = []
+        elif callable(events):
+            events = [events]
+        else:
+            try:
+                events = list(events)
+            except TypeError:
+                raise TypeError(f"events must be a callable or a sequence of callables, got {type(events).__name__}")
+        self.funcs, self.terminal, self.direction = [], [], []
+        for i, g in enumerate(events):
+            if not callable(g):
+                raise TypeError(f"events[{i}] must be callable g(t, y) -> float, got {type(g).__name__}")
+            terminal = getattr(g, "terminal", False)
+            if not isinstance(terminal, (bool, np.bool_)):
+                raise TypeError(f"events[{i}].terminal must be a bool, got {type(terminal).__name__}")
+            self.funcs.append(g)
+            self.terminal.append(bool(terminal))
+            self.direction.append(check_real(getattr(g, "direction", 0.0), f"events[{i}].direction"))
+        self.times = [[] for _ in self.funcs]
+        self.states = [[] for _ in self.funcs]
+        self.values = [self.value(i, t0, y0) for i in range(len(self.funcs))]
+
+    def __bool__(self):
+        return bool(self.funcs)
+
+    def value(self, i, t, y):
+        """g_i(t, y) as a finite float, or a clear error."""
+        v = self.funcs[i](t, y)
+        item = np.asarray(v).item() if np.ndim(v) == 0 else None
+        if isinstance(item, bool) or not isinstance(item, numbers.Real):
+            raise TypeError(f"events[{i}] must return a real number, got {type(v).__name__}")
+        v = float(item)
+        if not math.isfinite(v):
+            raise ValueError(f"events[{i}] returned {v} at t = {t}; event functions must be finite")
+        return v
+
+    def step(self, t_a, t_b, y_b, state_at):
+        """Record the crossings over the step [t_a, t_b]; return the terminal one's time or None.
+
+        A crossing is a sign change from a nonzero value at t_a (a zero at t_b counts in
+        this step, not in the next); ``state_at(t)`` is the retracted dense-output state.
+        """
+        found = []
+        for i in range(len(self.funcs)):
+            a, b = self.values[i], self.value(i, t_b, y_b)
+            self.values[i] = b
+            if a == 0.0 or (b != 0.0 and (a > 0.0) == (b > 0.0)):
+                continue
+            if (a < 0.0 and self.direction[i] < 0.0) or (a > 0.0 and self.direction[i] > 0.0):
+                continue
+            if b == 0.0:
+                found.append((t_b, i, y_b))
+                continue
+
+            def g(s, i=i, a=a, b=b):
+                return a if s == t_a else b if s == t_b else self.value(i, s, state_at(s))
+
+            xtol = EVENT_RTOL * max(abs(t_a), abs(t_b), 1e-300)
+            s = optimize.brentq(g, t_a, t_b, xtol=xtol, rtol=EVENT_RTOL)
+            found.append((s, i, state_at(s)))
+        found.sort(key=lambda item: (item[0], item[1]))
+        stop = None
+        for s, i, y in found:
+            if stop is not None and s > stop:
+                break
+            self.times[i].append(s)
+            self.states[i].append(np.array(y, copy=True))
+            if self.terminal[i] and stop is None:
+                stop = s
+        return stop
+
+    def results(self, shape, dtype):
+        t_events = [np.array(ts, dtype=float) for ts in self.times]
+        y_events = [np.array(ys, dtype=dtype).reshape((len(ys),) + shape) for ys in self.states]
+        return t_events, y_events
+
+
+def _check_y0(y0):
+    """y0 as a finite float64 or complex128 array."""
+    if np.iscomplexobj(y0):
+        y = np.asarray(y0, dtype=np.complex128)
+        if y.size < 1 or not np.all(np.isfinite(y)):
+            raise ValueError("y0 must be a non-empty array of finite values")
+        return y
+    return check_array(y0, "y0", min_size=1)
+
+
+def _check_callable(value, name):
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+    return value
+
+
+def integrate(
+    rhs,
+    y0,
+    t_eval,
+    *,
+    t0=0.0,
+    method="dopri",
+    dt=None,
+    rtol=1e-8,
+    atol=1e-10,
+    retract=None,
+    events=None,
+    max_steps=None,
+    linear=None,
+    max_step=None,
+    callback=None,
+):
+    """Integrate y' = f(t, y) (or y' = L y + f(t, y)) and return y at the times t_eval.
+
+    Parameters
+    ----------
+    rhs : callable
+        f(t, y) -> ndarray shaped like y.
+    y0 : array_like
+        Initial state at t0 (float or complex).
+    t_eval : array_like, shape (T,)
+        Output times, strictly increasing, >= t0.
+    t0 : float
+        Initial time.
+    method : {"dopri", "rk4"}
+    dt : float > 0
+        RK4: the largest step (required). Dopri: the first step (default: 0.01 |y0|/|f|
+        in the error norm, at most t_eval[-1] - t0 and ``max_step``).
+    rtol, atol : float > 0
+        Dopri tolerances.
+    retract : callable, optional
+        y -> y, applied to each accepted state.
+    events : callable or sequence of callables, optional
+        g(t, y) -> float (y retracted); attributes ``terminal`` (bool, default False:
+        stop at the first crossing) and ``direction`` (> 0: only upward crossings, < 0:
+        only downward, 0: both). A zero at t0 is not a crossing.
+    max_steps : int >= 1, optional
+        The largest number of step attempts (accepted and rejected); RuntimeError beyond.
+    linear : array_like, optional
+        Dopri only: the diagonal L of y' = L y + f(t, y), broadcast against y (Lawson).
+    max_step : float > 0 or callable, optional
+        Dopri only: the largest step, or h_max(t, y) evaluated at each accepted state.
+    callback : callable, optional
+        callback(t, y) after each accepted step (after events); returning False (not
+        None) stops the run there (status 2).
+
+    Returns
+    -------
+    Integration
+
+    References
+    ----------
+    Hairer, Nørsett, Wanner, *Solving Ordinary Differential Equations I* (1993), II.4-II.6.
+    """
+    start = time.perf_counter()
+    if not callable(rhs):
+        raise TypeError(f"rhs must be callable f(t, y), got {type(rhs).__name__}")
+    y = _check_y0(y0)
+    t0 = check_real(t0, "t0")
+    t_eval = check_array(np.atleast_1d(t_eval), "t_eval", ndim=1)
+    if np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    if t_eval[0] < t0:
+        raise ValueError(f"t_eval must be >= t0 = {t0}, got min {t_eval[0]}")
+    method = check_choice(method, "method", ("dopri", "rk4"))
+    if dt is not None:
+        dt = check_real(dt, "dt", low=0.0, low_open=True)
+    elif method == "rk4":
+        raise ValueError("dt is required for method='rk4' (the largest step)")
+    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
+    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    retract = _check_callable(retract, "retract")
+    callback = _check_callable(callback, "callback")
+    if max_steps is not None:
+        max_steps = check_int(max_steps, "max_steps", low=1)
+    if method == "rk4" and (linear is not None or max_step is not None):
+        raise ValueError("linear and max_step apply to method='dopri' only")
+    if linear is not None:
+        linear = np.asarray(linear)
+        np.broadcast_shapes(linear.shape, y.shape)
+    if max_step is not None and not callable(max_step):
+        max_step = check_real(max_step, "max_step", low=0.0, low_open=True)
+    ev = _Events(events, t0, y)
+    run = _Run(rhs, retract, ev, callback, max_steps)
+    if method == "rk4":
+        ys = run.rk4(y, t0, t_eval, dt)
+    else:
+        ys = run.dopri(y, t0, t_eval, dt, rtol, atol, linear, max_step)
+    t_events, y_events = ev.results(y.shape, ys.dtype)
+    return Integration(
+        t=t_eval[: ys.shape[0]],
+        y=ys,
+        t_events=t_events,
+        y_events=y_events,
+        n_steps=run.n_steps,
+        n_rejected=run.n_rejected,
+        nfev=run.nfev,
+        status=run.status,
+        message=run.message,
+        wall_time=time.perf_counter() - start,
+    )
+
+
+class _Run:
+    """The state of one integration: counters, the stop status, the budget."""
+
+    def __init__(self, rhs, retract, events, callback, max_steps):
+        self.rhs, self.retract, self.events, self.callback, self.max_steps = rhs, retract, events, callback, max_steps
+        self.n_steps = self.n_rejected = self.nfev = 0
+        self.status, self.message = 0, "reached the last output time"
+
+    def f(self, t, y):
+        self.nfev += 1
+        return self.rhs(t, y)
+
+    def attempt(self, t, t_end):
+        """Count one step attempt against max_steps."""
+        if self.max_steps is not None and self.n_steps + self.n_rejected >= self.max_steps:
+            raise RuntimeError(
+                f"integrate: max_steps = {self.max_steps} step attempts used by t = {t:.6g}, before "
+                f"t_eval[-1] = {t_end:.6g}; raise max_steps, or loosen rtol/atol or enlarge dt"
+            )
+
+    def accepted(self, t_a, t_b, y_b, state_at):
+        """Events and callback after an accepted step; True when the run must stop."""
+        self.n_steps += 1
+        stop = self.events.step(t_a, t_b, y_b, state_at) if self.events else None
+        if stop is not None:
+            self.status, self.message = 1, f"a terminal event occurred at t = {stop:.6g}"
+            return True
+        if self.callback is not None and self.callback(t_b, y_b) is False:
+            self.status, self.message = 2, f"stopped by the callback at t = {t_b:.6g}"
+            return True
+        return False
+
+    def _finish(self, ys, k):
+        return ys[:k].copy() if k < ys.shape[0] else ys
+
+    def rk4(self, y, t, t_eval, dt):
+        ys = np.empty((t_eval.size,) + y.shape, dtype=y.dtype)
+        f = None
+        retract = self.retract
+        for k, t_out in enumerate(t_eval):
+            span = t_out - t
+            m = math.ceil(span / dt * (1.0 - 1e-12)) if span > 0 else 0
+            h = span / m if m else 0.0
+            for s in range(m):
+                t_a = t + s * h
+                self.attempt(t_a, t_eval[-1])
+                t_b = t_out if s == m - 1 else t + (s + 1) * h
+                if f is None:
+                    f = self.f(t_a, y)
+                y_new = rk4_step(self.f, t_a, y, f, h)
+                y_b = y_new if retract is None else retract(y_new)
+                f_b = None
+                state_at = None
+                if self.events:
+                    f_b = self.f(t_b, y_b)  # the Hermite end slope, reused as the next step's first stage
+
+                    def state_at(s_, y=y, f=f, y_new=y_new, f_b=f_b, t_a=t_a, h=h):
+                        z = hermite_dense(y, f, y_new, f_b, h, (s_ - t_a) / h)
+                        return z if retract is None else retract(z)
+
+                if self.accepted(t_a, t_b, y_b, state_at):
+                    return self._finish(ys, k)
+                y, f = y_b, f_b
+            t = t_out
+            ys[k] = y
+        return ys
+
+    def dopri(self, y, t, t_eval, dt, rtol, atol, linear, max_step):
+        ys = np.empty((t_eval.size,) + y.shape, dtype=y.dtype)
+        retract = self.retract
+        t_end = t_eval[-1]
+        f = self.f(t, y)
+        cap = max_step if callable(max_step) else (lambda t_, y_: math.inf if max_step is None else max_step)
+        h_cap = cap(t, y)
+        h = min(dt if dt is not None else initial_step(y, f, t_end - t, rtol, atol), h_cap)
+        for k, t_out in enumerate(t_eval):
+            while t < t_out:
+                self.attempt(t, t_end)
+                h_try = min(h, h_cap, t_out - t)
+                if t + h_try == t:
+                    raise RuntimeError(f"integrate: the dopri step underflowed at t = {t:.17g} (h = {h_try:.3g})")
+                y_new, f_new, err, stages = dopri_step(self.f, t, y, f, h_try, linear)
+                norm = error_norm(err, y, y_new, rtol, atol)
+                factor = step_factor(norm)
+                if norm <= 1.0 and np.all(np.isfinite(y_new)):
+                    last = t_out - t <= h_try
+                    t_b = t_out if last else t + h_try
+                    y_b = y_new if retract is None else retract(y_new)
+                    h = max(h, h_try * factor) if last else h_try * factor
+
+                    def state_at(s_, y=y, stages=stages, t_a=t, h_=h_try):
+                        z = dopri_dense(y, stages, h_, (s_ - t_a) / h_, linear)
+                        return z if retract is None else retract(z)
+
+                    stop = self.accepted(t, t_b, y_b, state_at)
+                    t, y, f = t_b, y_b, f_new  # FSAL: f(y_new), reused at the retracted point
+                    if stop:
+                        return self._finish(ys, k)
+                    h_cap = cap(t, y)
+                else:
+                    self.n_rejected += 1
+                    h = h_try * factor
+            ys[k] = y
+        return ys

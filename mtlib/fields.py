@@ -1,0 +1,293 @@
+"""The velocity fields, the attention layer and the interaction energy of tokens on the sphere.
+
+Tokens x_1..x_N on S^{d-1} (Q = K = V = I) move by
+
+- SA (self-attention):  dx_i/dt = P_{x_i}( Σ_j w_j e^{β<x_i,x_j>} x_j / Σ_k w_k e^{β<x_i,x_k>} ),
+- USA (unnormalised):   dx_i/dt = P_{x_i}( Σ_j w_j e^{β<x_i,x_j>} x_j ),
+
+with P_x y = y - <x,y> x and weights w_j = 1/N unless given (a weighted empirical
+measure). On the circle, x = (cos θ, sin θ) and the USA field reads
+dθ_i/dt = Σ_j w_j e^{β cos(θ_j-θ_i)} sin(θ_j-θ_i). Any finite β is accepted (β < 0 is
+repulsive). USA trajectories are the gradient ascent of the energy
+E_β = (1/(2β)) Σ_{i,j} w_i w_j e^{β<x_i,x_j>}. References: Geshkovski, Letrouit,
+Polyanskiy, Rigollet, "A mathematical perspective on transformers" (2023) for the model;
+Bruno, Pasqualotto, Agazzi, "Emergence of meta-stable clustering in mean-field
+transformer models" (ICLR 2025).
+
+Numerics. Every sum of exponentials is computed as e^{s_i} Σ_j w_j e^{β<x_i,x_j> - s_i}
+with s_i = |β| (|β| <= 350, where no term can underflow) or the row maximum (larger
+|β|): SA never overflows; USA is exact whenever the result fits in float64 and raises a
+``ValueError`` otherwise. On the circle the field is also available exactly through its
+Fourier modes (``velocity_circle(method="fourier")``), O(N·M) instead of O(N²).
+"""
+
+import math
+
+import numpy as np
+
+from . import _kernels_circle as _kc
+from ._constants import DEFAULT_MODEL
+from ._field_eval import (
+    attention_average,
+    circle_method,
+    circle_velocity,
+    fourier_coefficients,
+    pairwise,
+    reduce_angles,
+    sphere_velocity,
+)
+from ._validate import check_angles, check_choice, check_model, check_real, check_unit_rows, check_weights
+
+__all__ = [
+    "attention",
+    "velocity",
+    "velocity_circle",
+    "fourier_cutoff",
+    "energy",
+    "energy_circle",
+]
+
+
+def attention(X, beta, model=DEFAULT_MODEL, weights=None):
+    """The output of one attention layer with Q = K = V = I at tokens on S^{d-1}.
+
+    SA: A_i = Σ_j softmax_j(β<x_i,x_j>) x_j (a convex combination of the tokens);
+    USA: A_i = Σ_j w_j e^{β<x_i,x_j>} x_j. The velocity of the token flow is the tangent
+    part P_{x_i} A_i (see :func:`velocity`); normalisation schemes also use the radial part
+    <x_i, A_i> and the norm |A_i|.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Unit rows, n >= 1, d >= 2.
+    beta : float
+        Inverse temperature β (any finite value).
+    model : {"usa", "sa"}
+        Default ``"usa"`` (mtlib's default model).
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+
+    References
+    ----------
+    Vaswani et al., "Attention is all you need" (2017); Geshkovski et al. (2023), Section 2.
+    """
+    X = check_unit_rows(X, "X")
+    beta = check_real(beta, "beta")
+    sa = check_model(model) == "sa"
+    return attention_average(X, check_weights(weights, X.shape[0]), beta, sa)
+
+
+def velocity(X, beta, model=DEFAULT_MODEL, weights=None):
+    """The SA or USA velocity field at tokens on S^{d-1}, by the direct O(N²) sum.
+
+    USA: v_i = P_{x_i} Σ_j w_j e^{β<x_i,x_j>} x_j; SA divides by Σ_j w_j e^{β<x_i,x_j>}.
+    Computed as e^{s_i} P_{x_i} Σ_j w_j e^{β<x_i,x_j> - s_i} x_j (see the module notes):
+    SA is stable for every β; USA raises ``ValueError`` if the result overflows float64
+    (|β| beyond ~700 with nearby tokens).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Unit rows (|x_i| = 1 within 1e-8), n >= 1, d >= 2.
+    beta : float
+        Inverse temperature β (any finite value; β < 0 repels).
+    model : {"usa", "sa"}
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        Tangent vectors v_i (<v_i, x_i> = 0).
+
+    References
+    ----------
+    Geshkovski et al., "A mathematical perspective on transformers" (2023), Eqs. (SA), (USA).
+    """
+    X = check_unit_rows(X, "X")
+    beta = check_real(beta, "beta")
+    sa = check_model(model) == "sa"
+    w = check_weights(weights, X.shape[0])
+    return sphere_velocity(X, w, beta, sa)
+
+
+def fourier_cutoff(beta):
+    """Number of Fourier modes M used by the exact circle velocity at inverse temperature β.
+
+    e^{β cos φ} sin φ = Σ_{m>=1} a_m sin(mφ), a_m = 2m I_m(β)/β, and
+    e^{β cos φ} = I_0(β) + 2 Σ_{m>=1} I_m(β) cos(mφ): M is the smallest cut-off whose
+    dropped tails are below 1e-16 of the coefficient sums (M ≈ 30 at β = 5; it grows like
+    sqrt(75 |β|) for large |β|).
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature β.
+
+    Returns
+    -------
+    int
+        The cut-off M.
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025); Abramowitz & Stegun 9.6.34 for the expansion.
+    """
+    return fourier_coefficients(check_real(beta, "beta"))[2]
+
+
+def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=None):
+    """The SA or USA velocity of tokens on the circle, in angles.
+
+    USA: dθ_i/dt = Σ_j w_j e^{β cos(θ_j-θ_i)} sin(θ_j-θ_i); SA divides by
+    Σ_j w_j e^{β cos(θ_j-θ_i)}. With Z_m = Σ_j w_j e^{imθ_j} and a_m = 2m I_m(β)/β,
+
+        USA:  v_i = Σ_{m=1}^{M} a_m Im(Z_m e^{-imθ_i}),
+        SA:   v_i = that / (I_0(β) + 2 Σ_{m=1}^{M} I_m(β) Re(Z_m e^{-imθ_i})),
+
+    exact up to the dropped tail (< 1e-16 relative, see :func:`fourier_cutoff`).
+    Accuracy: ``"direct"`` is exact to rounding in each row (max-shifted exponents);
+    ``"fourier"`` has an absolute error of a few ulp of the field scale
+    e^{|β|} Σ|a_m| e^{-|β|} (USA), and for SA recomputes by the direct sum every row whose
+    denominator is too small for 1e-13 accuracy.
+
+    Parameters
+    ----------
+    theta : array_like, shape (n,)
+        Angles (radians, any finite values).
+    beta : float
+        Inverse temperature β (any finite value; β < 0 repels).
+    model : {"usa", "sa"}
+    method : {"auto", "fourier", "direct"}
+        ``"fourier"`` costs O(N·M), ``"direct"`` O(N²); ``"auto"`` uses Fourier when
+        |β| <= 50 and 2 M <= N, the direct sum otherwise.
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        dθ_i/dt.
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025); Geshkovski et al. (2023) for the model.
+    """
+    theta = reduce_angles(check_angles(theta))
+    beta = check_real(beta, "beta")
+    sa = check_model(model) == "sa"
+    method = check_choice(method, "method", ("auto", "fourier", "direct"))
+    w = check_weights(weights, theta.size)
+    return circle_velocity(theta, w, beta, sa, circle_method(method, theta.size, beta))
+
+
+def _finish_energy(log_sum, beta, log):
+    """E_β (or log E_β) from log Σ_{i,j} w_i w_j e^{β<x_i,x_j>}."""
+    if log:
+        return log_sum - math.log(2.0 * beta)
+    value = math.exp(log_sum) / (2.0 * beta) if log_sum < 709.0 else math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"the energy overflows float64 at beta = {beta}; pass log=True for log E_beta")
+    return value
+
+
+def _check_energy_beta(beta, log):
+    """β for the energy: finite and nonzero (positive when log=True)."""
+    beta = check_real(beta, "beta")
+    if beta == 0.0:
+        raise ValueError(
+            "beta must be nonzero: E_beta = (1/(2 beta)) sum_ij w_i w_j e^(beta<x_i,x_j>) is "
+            "singular at beta = 0 (E_beta - 1/(2 beta) tends to |sum_i w_i x_i|^2 / 2)"
+        )
+    if log and beta < 0:
+        raise ValueError(f"log=True needs beta > 0 (E_beta < 0 for beta < 0), got {beta}")
+    return beta
+
+
+def energy(X, beta, weights=None, log=False):
+    """The USA interaction energy of tokens on S^{d-1}.
+
+    E_β = (1/(2β)) Σ_{i,j} w_i w_j e^{β<x_i,x_j>}  (w_i = 1/N: (1/(2βN²)) Σ e^{β<x_i,x_j>}),
+    which USA trajectories never decrease (they are its gradient ascent). Singular at
+    β = 0, where a ``ValueError`` is raised. For large β, pass ``log=True`` to get
+    log E_β (computed with e^{β} factored out, no overflow); without it an overflowing
+    value raises ``ValueError``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Unit rows.
+    beta : float, nonzero
+        Inverse temperature β (β > 0 when log=True).
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+    log : bool
+        Return log E_β instead of E_β.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Geshkovski et al., "A mathematical perspective on transformers" (2023), Section 3.
+    """
+    X = check_unit_rows(X, "X")
+    beta = _check_energy_beta(beta, log)
+    w = check_weights(weights, X.shape[0])
+    return _sphere_energy(np.ascontiguousarray(X.T), w, beta, log)
+
+
+def _sphere_energy(XT, w, beta, log):
+    """Energy from tokens XT (d, n) via the shifted row sums."""
+    _, den, shift = pairwise(XT, w, beta, exclude_self=False)
+    terms = w * den
+    top = shift.max()
+    return _finish_energy(top + math.log(np.sum(terms * np.exp(shift - top))), beta, log)
+
+
+def energy_circle(theta, beta, weights=None, log=False):
+    """The USA interaction energy of tokens on the circle, in angles.
+
+    E_β = (1/(2β)) Σ_{i,j} w_i w_j e^{β cos(θ_i-θ_j)}
+        = (1/(2β)) (I_0(β) Z_0² + 2 Σ_{m>=1} I_m(β) |Z_m|²),  Z_m = Σ_j w_j e^{imθ_j},
+
+    a sum of non-negative terms for β > 0 (O(N·M), used when M is small against N);
+    otherwise the direct O(N²) sum. Singular at β = 0 (``ValueError``); ``log=True``
+    returns log E_β without overflow.
+
+    Parameters
+    ----------
+    theta : array_like, shape (n,)
+        Angles (radians).
+    beta : float, nonzero
+        Inverse temperature β (β > 0 when log=True).
+    weights : array_like, shape (n,), optional
+        Non-negative token masses summing to 1 (default 1/n each).
+    log : bool
+        Return log E_β instead of E_β.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025).
+    """
+    theta = reduce_angles(check_angles(theta))
+    beta = _check_energy_beta(beta, log)
+    w = check_weights(weights, theta.size)
+    if beta > 0 and circle_method("auto", theta.size, beta) == "fourier":
+        _, b, M = fourier_coefficients(beta)
+        Z = np.empty((2, M + 1))
+        _kc.fourier_moments(theta, w, M, Z)
+        total = b[0] * Z[0, 0] ** 2 + 2.0 * np.sum(b[1:] * (Z[0, 1:] ** 2 + Z[1, 1:] ** 2))
+        return _finish_energy(beta + math.log(total), beta, log)
+    CS = np.empty((2, theta.size))
+    _kc.cos_sin(theta, CS)
+    return _sphere_energy(CS, w, beta, log)

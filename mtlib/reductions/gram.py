@@ -1,0 +1,171 @@
+"""The Gram-matrix flow: the Post-LN token flow seen through G = (<x_i, x_j>), batched.
+
+The flow sees the tokens only through their Gram matrix: with S the attention matrix
+(S = softmax(βG) row-wise for SA, e^{βG}/n for USA) and M = SG - diag(SG) G, the Post-LN
+flow is G' = M + Mᵀ, an n×n system whatever the dimension d.
+
+Reference: P. Rigollet, "The mean-field dynamics of transformers" (2025), arXiv:2512.01868.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._constants import DEFAULT_MODEL
+from .._integrate import integrate
+from .._validate import check_array, check_choice, check_model, check_real, check_times, check_usa_beta
+
+__all__ = ["simulate_gram", "GramResult", "clustered_pair_fraction"]
+
+
+@dataclass(frozen=True)
+class GramResult:
+    """Gram matrices G_ij = <x_i, x_j> of a batch of SA/USA flows.
+
+    Attributes
+    ----------
+    t : ndarray, shape (T,)
+    gram : ndarray, shape (T, B, n, n) (or (T, n, n) for one unbatched input)
+    beta : ndarray, shape (B,)
+    model : str
+    n_steps : int
+        Accepted integrator steps.
+    nfev : int
+        Evaluations of the Gram field (one per stage, for the whole batch).
+    wall_time : float
+        Seconds.
+    message : str
+        The integrator's report.
+    """
+
+    t: np.ndarray
+    gram: np.ndarray
+    beta: np.ndarray
+    model: str
+    n_steps: int
+    nfev: int
+    wall_time: float
+    message: str
+
+
+def _gram_field(G, beta, sa):
+    """G' = M + Mᵀ, M = SG - diag(SG) G, S the attention matrix; batched over axis 0."""
+    L = beta[:, None, None] * G
+    if sa:
+        L = L - L.max(axis=2, keepdims=True)
+        S = np.exp(L)
+        S /= S.sum(axis=2, keepdims=True)
+    else:
+        S = np.exp(L) / G.shape[-1]
+    SG = S @ G
+    M = SG - np.diagonal(SG, axis1=1, axis2=2)[:, :, None] * G
+    return M + np.swapaxes(M, 1, 2)
+
+
+def simulate_gram(G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, method="dopri", dt=None):
+    """Integrate the SA/USA flow of tokens through their Gram matrix, for a batch of systems.
+
+    The tokens enter the Post-LN flow only through G = (<x_i, x_j>): with S the attention
+    matrix (S = softmax(βG) row-wise for SA, e^{βG}/n for USA) and M = SG - diag(SG) G,
+
+    .. math::
+
+        \\dot G = M + M^{\\top},
+
+    an n×n system whatever the dimension d (d enters only through G(0), of rank <= d).
+    The batch (B systems, each with its own β) is solved by one run of the integrator of
+    mtlib (:mod:`mtlib._integrate`).
+
+    Parameters
+    ----------
+    G0 : array_like, shape (n, n) or (B, n, n)
+        Initial Gram matrices (symmetric, unit diagonal), e.g. ``X @ X.T``.
+    beta : float or array_like, shape (B,)
+        Inverse temperature(s) β, one per system (broadcast).
+    t_eval : array_like, shape (T,)
+        Output times, >= 0, strictly increasing.
+    model : {"usa", "sa"}
+    rtol, atol : float > 0
+        Tolerances of ``"dopri"``; rtol ~1e-5 is the cheap choice for long sweeps (the
+        step is then limited by stability, not accuracy).
+    method : {"dopri", "rk4"}
+        Dormand–Prince 5(4) with adaptive steps, or classical RK4 with steps <= ``dt``.
+    dt : float > 0, optional
+        ``"rk4"``: the largest step (required); ``"dopri"``: the first step (default: chosen
+        from the tolerances).
+
+    Returns
+    -------
+    GramResult
+        ``gram`` of shape (T, B, n, n), or (T, n, n) for a single (n, n) input with scalar β.
+
+    References
+    ----------
+    Rigollet, "The mean-field dynamics of transformers" (2025).
+    """
+    start = time.perf_counter()
+    G = check_array(G0, "G0", ndim=(2, 3))
+    single = G.ndim == 2 and np.ndim(beta) == 0
+    if G.ndim == 2:
+        G = G[None]
+    B, n, m = G.shape
+    if n != m:
+        raise ValueError(f"G0 must hold square matrices, got shape {G.shape}")
+    if np.max(np.abs(G - np.swapaxes(G, 1, 2))) > 1e-10:
+        raise ValueError("G0 must be symmetric")
+    if np.max(np.abs(np.diagonal(G, axis1=1, axis2=2) - 1.0)) > 1e-8:
+        raise ValueError("G0 must have a unit diagonal (Gram matrices of unit vectors)")
+    model = check_model(model)
+    betas = check_array(np.atleast_1d(beta), "beta", ndim=1)
+    for b in betas:
+        check_usa_beta(float(b), model)
+    if betas.size == 1 and B > 1:
+        betas = np.full(B, betas[0])
+    elif B == 1 and betas.size > 1:
+        G = np.broadcast_to(G, (betas.size, n, n)).copy()
+        B = betas.size
+    elif betas.size != B:
+        raise ValueError(f"beta must be a scalar or hold one value per system ({B}), got {betas.size}")
+    G = G.copy()
+    idx = np.arange(n)
+    G[:, idx, idx] = 1.0
+    t_eval = check_times(t_eval)
+    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
+    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    method = check_choice(method, "method", ("dopri", "rk4"))
+    if method == "rk4" and dt is None:
+        raise ValueError("dt is required for method='rk4' (the largest step)")
+    sa = model == "sa"
+
+    def rhs(t, y):
+        return _gram_field(y, betas, sa)
+
+    sol = integrate(rhs, G, t_eval, method=method, dt=dt, rtol=rtol, atol=atol)
+    gram = sol.y[:, 0] if single else sol.y
+    return GramResult(
+        t_eval, gram, betas, model, sol.n_steps, sol.nfev, time.perf_counter() - start, sol.message
+    )
+
+
+def clustered_pair_fraction(G, threshold=0.999):
+    """Fraction of token pairs i < j with <x_i, x_j> >= threshold.
+
+    Parameters
+    ----------
+    G : array_like, shape (..., n, n)
+        Gram matrices (n >= 2).
+    threshold : float in [-1, 1]
+
+    Returns
+    -------
+    ndarray of shape (...) (float for one matrix)
+        The empirical P(<x_i, x_j> >= threshold) over the n(n-1)/2 pairs.
+    """
+    G = check_array(G, "G")
+    if G.ndim < 2 or G.shape[-1] != G.shape[-2] or G.shape[-1] < 2:
+        raise ValueError(f"G must have shape (..., n, n) with n >= 2, got {G.shape}")
+    threshold = check_real(threshold, "threshold", low=-1.0, high=1.0)
+    i, j = np.triu_indices(G.shape[-1], 1)
+    out = np.mean(G[..., i, j] >= threshold, axis=-1)
+    return float(out) if out.ndim == 0 else out
