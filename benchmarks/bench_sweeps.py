@@ -12,8 +12,6 @@ import argparse
 import tempfile
 import time
 
-import numpy as np
-
 import mtlib as mt
 
 

@@ -78,6 +78,7 @@ from .plotting import (  # noqa: F401
     plot_angle_histogram, plot_mode_bars, plot_mode_amplitudes, sphere_grid, plot_tokens_on_sphere,
 )
 # --- end block D
-from . import dynamics, spectral, pde, wasserstein, reductions, clusters, sweeps, plotting  # noqa: F401
+from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
+from . import wasserstein, reductions, stability, sweeps, plotting, widgets  # noqa: F401
 
 __version__ = "0.1.0"

@@ -316,8 +316,8 @@ def integrate(
     max_step : float > 0 or callable, optional
         Dopri only: the largest step, or h_max(t, y) evaluated at each accepted state.
     callback : callable, optional
-        callback(t, y) after each accepted step (after events); returning False (not
-        None) stops the run there (status 2).
+        callback(t, y) after each accepted step (after events); returning a false value
+        other than None (False, np.False_) stops the run there (status 2).
 
     Returns
     -------
@@ -376,6 +376,11 @@ def integrate(
     )
 
 
+def _says_stop(answer):
+    """A callback's answer: None or any true value continues, a false value (False, np.False_) stops."""
+    return answer is not None and not answer
+
+
 class _Run:
     """The state of one integration: counters, the stop status, the budget."""
 
@@ -403,7 +408,7 @@ class _Run:
         if stop is not None:
             self.status, self.message = 1, f"a terminal event occurred at t = {stop:.6g}"
             return True
-        if self.callback is not None and self.callback(t_b, y_b) is False:
+        if self.callback is not None and _says_stop(self.callback(t_b, y_b)):
             self.status, self.message = 2, f"stopped by the callback at t = {t_b:.6g}"
             return True
         return False

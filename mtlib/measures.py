@@ -203,7 +203,8 @@ def merge_coincident(theta, weights=None, tol=1e-9):
 
     References
     ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 5 (the metastable mergers of clusters).
+    Rigollet, "The mean-field dynamics of transformers" (2025) (pairwise mergers, closest
+    pair first); Bruno, Pasqualotto, Agazzi (2025), arXiv:2410.23228.
     """
     x = np.mod(check_array(theta, "theta", ndim=1), TWO_PI)
     n = x.size
@@ -228,15 +229,15 @@ def merge_coincident(theta, weights=None, tol=1e-9):
     size = np.bincount(groups, minlength=count)
     first = np.full(count, n)
     np.minimum.at(first, groups, np.arange(n))
+    perm = np.argsort(first + n * (size > 1))  # lone points first, then merged groups, by index
     rank = np.empty(count, dtype=np.int64)
-    rank[np.argsort(first + n * (size > 1), kind="stable")] = np.arange(count)
+    rank[perm] = np.arange(count)
     mass = np.bincount(groups, weights=w, minlength=count)
     offset = circular_difference(x, x[first[groups]])
     shift = np.bincount(groups, weights=w / mass[groups] * offset, minlength=count)
     centres = np.mod(x[first] + shift, TWO_PI)
     spreads = np.zeros(count)
     np.maximum.at(spreads, groups, np.abs(circular_difference(x, centres[groups])))
-    perm = np.argsort(rank)
     return Clusters(centres=centres[perm], masses=mass[perm], labels=rank[groups], spreads=spreads[perm])
 
 
@@ -310,7 +311,7 @@ def density_peaks(density, height=10.0, window=20):
 
     References
     ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 4.2 (the clusters that the PDE forms).
+    Bruno, Pasqualotto, Agazzi (2025), Section 4 (the clusters that the PDE forms).
     """
     rho = check_array(density, "density", ndim=1)
     M = rho.size

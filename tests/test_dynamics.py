@@ -1,215 +1,20 @@
-"""Tests for mtlib.dynamics: every kernel against plain NumPy O(N²) references,
-invariances, integrator accuracy, the equiangular reduction, and bad input."""
+"""Tests for mtlib.dynamics: simulate's accuracy (RK4 order, dopri tolerance, the equiangular
+reduction, circle = sphere), its events (closed-form and independent references), and bad input."""
 
 import numpy as np
 import pytest
+from scipy import integrate as scipy_integrate
 from scipy.integrate import solve_ivp
 
 import mtlib as mt
-from mtlib import _kernels_circle, _kernels_sphere
 
-BETAS = [0.0, 0.5, 5.0, 20.0]
-
-
-# ---------------------------------------------------------------- NumPy references
-
-
-def ref_velocity(X, beta, model, w=None):
-    """P_{x_i} Σ_j w_j e^{β<x_i,x_j>} x_j (USA), divided by Σ_j w_j e^{β<x_i,x_j>} (SA)."""
-    n = X.shape[0]
-    w = np.full(n, 1.0 / n) if w is None else w
-    G = beta * (X @ X.T)
-    shift = G.max(axis=1, keepdims=True) if model == "sa" else 0.0
-    E = w[None, :] * np.exp(G - shift)
-    V = E @ X
-    if model == "sa":
-        V /= E.sum(axis=1, keepdims=True)
-    return V - np.sum(V * X, axis=1, keepdims=True) * X
-
-
-def ref_velocity_circle(theta, beta, model, w=None):
-    """Σ_j w_j e^{β cos(θ_j-θ_i)} sin(θ_j-θ_i) (USA), / Σ_j w_j e^{β cos(θ_j-θ_i)} (SA)."""
-    n = theta.size
-    w = np.full(n, 1.0 / n) if w is None else w
-    D = theta[None, :] - theta[:, None]
-    G = beta * np.cos(D)
-    shift = G.max(axis=1, keepdims=True) if model == "sa" else 0.0
-    E = w[None, :] * np.exp(G - shift)
-    v = np.sum(E * np.sin(D), axis=1)
-    return v / E.sum(axis=1) if model == "sa" else v
-
-
-def ref_energy(X, beta, w=None):
-    n = X.shape[0]
-    w = np.full(n, 1.0 / n) if w is None else w
-    return w @ np.exp(beta * (X @ X.T)) @ w / (2 * beta)
-
-
-def rel_err(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
-
-
-def config(kind, n, d, seed):
-    """Random (uniform) or clustered (three small caps) tokens."""
-    rng = np.random.default_rng(seed)
-    if kind == "random":
-        return mt.uniform_sphere(n, d, rng)
-    centers = mt.uniform_sphere(3, d, rng)
-    return mt.caps_sphere(centers, [n // 3, n // 3, n - 2 * (n // 3)], 0.2, rng)
+TWO_PI = 2 * np.pi
 
 
 def random_weights(n, seed):
     w = np.random.default_rng(seed).uniform(0.0, 1.0, n)
     w[0] = 0.0
     return w / w.sum()
-
-
-# ---------------------------------------------------------------- scalar helpers
-
-
-def test_exp_poly_matches_numpy():
-    x = np.concatenate([np.linspace(-708.0, 709.0, 400_001), np.random.default_rng(0).uniform(-2, 2, 10_000)])
-    got = np.array([_kernels_sphere.exp_poly(v) for v in x[::97]])
-    ref = np.exp(x[::97])
-    assert np.max(np.abs(got - ref) / ref) < 1e-14
-    out = np.empty((1, 1))
-    # vectorised path: den_i = Σ_j w_j e^{x_j} with a single token and shift = -x
-    for v in (-700.0, -3.2, 0.0, 5.7, 700.0):
-        _kernels_sphere.pairwise_sums(np.array([[1.0], [0.0]]), np.array([1.0]), 0.0, np.array([-v]), out, out[0])
-        assert abs(out[0, 0] / np.exp(v) - 1) < 1e-14
-    assert _kernels_sphere.exp_poly(-708.5) == 0.0 and _kernels_sphere.exp_poly(-1e6) == 0.0
-
-
-def test_sincos_poly_matches_numpy():
-    x = np.concatenate([np.linspace(-1e5, 1e5, 200_001), np.linspace(-7, 7, 10_001)])
-    out = np.empty((2, x.size))
-    _kernels_circle.cos_sin(x, out)
-    assert np.max(np.abs(out[0] - np.cos(x))) < 1e-15
-    assert np.max(np.abs(out[1] - np.sin(x))) < 1e-15
-
-
-# ---------------------------------------------------------------- velocity fields
-
-
-@pytest.mark.parametrize("d", [2, 3, 7])
-@pytest.mark.parametrize("kind", ["random", "clustered"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_velocity_matches_reference(d, kind, weighted):
-    X = config(kind, 90, d, seed=d)
-    w = random_weights(90, d) if weighted else None
-    for beta in BETAS:
-        for model in ("usa", "sa"):
-            v = mt.velocity(X, beta, model, weights=w)
-            assert rel_err(v, ref_velocity(X, beta, model, w)) < 1e-12, (beta, model)
-            assert np.max(np.abs(np.sum(v * X, axis=1))) < 1e-12 * max(1.0, np.abs(v).max())
-
-
-@pytest.mark.parametrize("kind", ["random", "clustered"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_velocity_circle_matches_reference(kind, weighted):
-    rng = np.random.default_rng(1)
-    n = 300
-    theta = mt.uniform_circle(n, rng) if kind == "random" else mt.caps_circle([0.3, 2.0, 4.5], 100, 0.1, rng)
-    w = random_weights(n, 2) if weighted else None
-    for beta in BETAS:
-        for model in ("usa", "sa"):
-            ref = ref_velocity_circle(theta, beta, model, w)
-            for method in ("fourier", "direct", "auto"):
-                v = mt.velocity_circle(theta, beta, model, method=method, weights=w)
-                assert rel_err(v, ref) < 1e-12, (beta, model, method)
-            # the circle is S^1: the same field as the sphere kernel, in angles
-            V = mt.velocity(mt.angles_to_points(theta), beta, model, weights=w)
-            tangential = -np.sin(theta) * V[:, 0] + np.cos(theta) * V[:, 1]
-            assert rel_err(v, tangential) < 1e-12
-
-
-def test_fourier_sa_isolated_token_is_exact():
-    """SA rows whose Fourier denominator is tiny (a light, isolated token) are recomputed
-    by the direct sum: the error stays at rounding level of the SA scale (|v_i| <= 1)."""
-    theta = np.concatenate([mt.caps_circle([0.0], 199, 0.05, 3), [np.pi / 2]])
-    w = np.full(200, (1 - 1e-9) / 199)
-    w[-1] = 1e-9
-    for beta in (20.0, 45.0):
-        v = mt.velocity_circle(theta, beta, "sa", method="fourier", weights=w)
-        assert np.max(np.abs(v - ref_velocity_circle(theta, beta, "sa", w))) < 1e-13
-
-
-def test_fourier_cutoff():
-    assert 20 <= mt.fourier_cutoff(5.0) <= 40
-    assert mt.fourier_cutoff(0.0) == 1
-    assert mt.fourier_cutoff(800.0) > mt.fourier_cutoff(50.0) > mt.fourier_cutoff(5.0)
-
-
-def test_rotation_permutation_shift_invariance():
-    rng = np.random.default_rng(4)
-    for d in (3, 7):
-        X = config("clustered", 60, d, seed=5)
-        Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
-        perm = rng.permutation(60)
-        for model in ("usa", "sa"):
-            v = mt.velocity(X, 5.0, model)
-            assert rel_err(mt.velocity(X @ Q.T, 5.0, model), v @ Q.T) < 1e-12
-            assert rel_err(mt.velocity(X[perm], 5.0, model), v[perm]) < 1e-13
-    theta = mt.uniform_circle(500, rng)
-    for model in ("usa", "sa"):
-        for method in ("fourier", "direct"):
-            v = mt.velocity_circle(theta, 5.0, model, method)
-            assert rel_err(mt.velocity_circle(theta + 1.234, 5.0, model, method), v) < 1e-12
-            assert rel_err(mt.velocity_circle(theta[::-1], 5.0, model, method), v[::-1]) < 1e-13
-
-
-def test_large_beta():
-    """β = 800: SA is stable; USA is exact when it fits in float64 and raises otherwise."""
-    X = config("clustered", 60, 3, seed=6)
-    v = mt.velocity(X, 800.0, "sa")
-    assert np.all(np.isfinite(v)) and rel_err(v, ref_velocity(X, 800.0, "sa")) < 1e-11
-    theta = mt.caps_circle([0.0, 2.0], 50, 0.05, 7)
-    for method in ("direct", "fourier", "auto"):
-        v = mt.velocity_circle(theta, 800.0, "sa", method=method)
-        assert rel_err(v, ref_velocity_circle(theta, 800.0, "sa")) < 1e-11
-    with pytest.raises(ValueError, match="overflows"):
-        mt.velocity(X, 800.0, "usa")
-    with pytest.raises(ValueError, match="overflows"):
-        mt.velocity_circle(theta, 800.0, "usa")
-    # tokens far apart: e^{800 cos(θ_j-θ_i)} ~ e^{-300} is representable
-    spread = np.array([0.0, 2.0, 4.5])
-    v = mt.velocity_circle(spread, 800.0, "usa", method="direct")
-    D = spread[None, :] - spread[:, None]
-    ref = np.sum(np.exp(np.where(D != 0, 800 * np.cos(D), -np.inf)) * np.sin(D), axis=1) / 3
-    assert rel_err(v, ref) < 1e-12 and np.abs(v).max() > 0
-    res = mt.simulate(X[:20], 800.0, [0.0, 0.05], model="sa")
-    assert np.all(np.isfinite(res.states))
-    with pytest.raises(ValueError, match="beta"):
-        mt.simulate(X, 800.0, [0.1], model="usa")
-
-
-# ---------------------------------------------------------------- energy
-
-
-def test_energy_matches_reference():
-    X = config("clustered", 80, 3, seed=8)
-    w = random_weights(80, 9)
-    for beta in (0.5, 5.0, 20.0, -3.0):
-        assert abs(mt.energy(X, beta) / ref_energy(X, beta) - 1) < 1e-12
-        assert abs(mt.energy(X, beta, weights=w) / ref_energy(X, beta, w) - 1) < 1e-12
-    theta = mt.uniform_circle(500, 10)
-    P = mt.angles_to_points(theta)
-    for beta in (0.5, 5.0, 20.0, -3.0):
-        assert abs(mt.energy_circle(theta, beta) / ref_energy(P, beta) - 1) < 1e-12
-    assert abs(mt.energy(X, 5.0, log=True) - np.log(ref_energy(X, 5.0))) < 1e-12
-    # β = 800: only the logarithm fits; log E = log Σ w_i w_j e^{β(<x_i,x_j>-1)} + β - log 2β
-    G = 800.0 * (X @ X.T - 1)
-    expected = np.log(np.mean(np.exp(G))) + 800.0 - np.log(1600.0)
-    assert abs(mt.energy(X, 800.0, log=True) - expected) < 1e-10
-    with pytest.raises(ValueError, match="log=True"):
-        mt.energy(X, 800.0)
-    with pytest.raises(ValueError, match="singular"):
-        mt.energy(X, 0.0)
-    with pytest.raises(ValueError, match="singular"):
-        mt.energy_circle(theta, 0.0)
-
-
-# ---------------------------------------------------------------- simulate
 
 
 def test_usa_energy_increases_and_norms_stay_one():
@@ -249,7 +54,7 @@ def test_dopri_meets_tolerance():
         res = mt.simulate(theta, 5.0, [0.5], method="dopri", rtol=rtol, atol=rtol)
         err = np.abs(np.angle(np.exp(1j * (res.states[-1] - ref)))).max()
         assert err < 50 * rtol, (rtol, err)
-        assert res.n_velocity_evals >= 6 * res.n_steps
+        assert res.nfev >= 6 * res.n_steps
 
 
 @pytest.mark.parametrize("model", ["sa", "usa"])
@@ -302,69 +107,214 @@ def test_simulate_result_and_output_times():
     res = mt.simulate(theta, 2.0, [0.3, 0.7], dt=0.05, progress=True)
     assert isinstance(res, mt.SimulationResult) and res.on_circle
     assert np.array_equal(res.t, [0.3, 0.7]) and res.states.shape == (2, 50)
-    assert res.n_steps == 6 + 8 and res.n_velocity_evals == 4 * res.n_steps and res.dt == 0.05
+    assert res.n_steps == 6 + 8 and res.nfev == 4 * res.n_steps and res.dt == 0.05
     one = mt.simulate(theta, 2.0, [0.7], dt=0.05)
     assert np.abs(one.states[0] - res.states[1]).max() < 1e-12
     start = mt.simulate(theta, 2.0, [0.0, 0.1], dt=0.05)
     assert np.array_equal(start.states[0], np.mod(theta, 2 * np.pi))
+    assert res.status == 0 and res.t_events == [] and res.states_events == [] and "reached" in res.message
 
 
-# ---------------------------------------------------------------- initial conditions
+def test_simulate_large_beta():
+    """β = 800: SA runs; USA is refused (e^β overflows float64)."""
+    X = mt.caps_sphere(mt.uniform_sphere(3, 3, 5), [20, 20, 20], 0.2, 6)
+    res = mt.simulate(X[:20], 800.0, [0.0, 0.05], model="sa")
+    assert np.all(np.isfinite(res.states))
+    with pytest.raises(ValueError, match="beta"):
+        mt.simulate(X, 800.0, [0.1], model="usa")
 
 
-def test_initial_conditions():
-    X = mt.uniform_sphere(1000, 5, 20)
-    assert X.shape == (1000, 5) and np.allclose(np.linalg.norm(X, axis=1), 1, atol=1e-14)
-    assert np.array_equal(X, mt.uniform_sphere(1000, 5, 20))
-    th = mt.uniform_circle(1000, 21)
-    assert th.min() >= 0 and th.max() < 2 * np.pi
-    C = mt.uniform_sphere(2, 4, 22)
-    caps = mt.caps_sphere(C, [300, 200], 0.3, 23)
-    assert caps.shape == (500, 4)
-    angles = np.arccos(np.clip(np.concatenate([caps[:300] @ C[0], caps[300:] @ C[1]]), -1, 1))
-    assert angles.max() <= 0.3 + 1e-12 and angles.max() > 0.25
-    # uniform in the cap on S^2: P(α <= r/2) = (1 - cos(r/2)) / (1 - cos r)
-    c3 = mt.caps_sphere([[0, 0, 1.0]], 20000, 1.0, 24)
-    p = np.mean(c3[:, 2] >= np.cos(0.5))
-    assert abs(p - (1 - np.cos(0.5)) / (1 - np.cos(1.0))) < 0.02
-    arcs = mt.caps_circle([0.0, np.pi], 100, 0.1, 25)
-    assert np.all(np.abs(np.angle(np.exp(1j * arcs[:100]))) <= 0.1)
-    for n, d, rho in [(16, 16, 0.0), (5, 8, 0.3), (4, 3, -1 / 3), (6, 5, -0.2)]:
-        F = mt.equiangular_frame(n, d, rho)
-        G = F @ F.T
-        assert F.shape == (n, d) and np.allclose(G, (1 - rho) * np.eye(n) + rho, atol=1e-14)
-    pert = mt.perturbed_uniform_circle(40000, 3, 0.5, 26, phase=0.2)
-    assert pert.shape == (40000,) and pert.min() >= 0 and pert.max() < 2 * np.pi
-    # E cos(3(θ-φ)) = a/2 = 0.25, standard error ~ 0.0035
-    assert abs(np.mean(np.cos(3 * (pert - 0.2))) - 0.25) < 0.02
+# ---------------------------------------------------------------- events
+
+
+def gap_time(phi0, phi1, beta):
+    """Time for the gap φ' = -e^{β cos φ} sin φ of two USA tokens (weights 1/2) to go from φ0 to φ1.
+
+    β = 0: tan(φ/2) = tan(φ0/2) e^{-t} (closed form); otherwise by quadrature.
+    """
+    if beta == 0.0:
+        return np.log(np.tan(phi0 / 2) / np.tan(phi1 / 2))
+    return scipy_integrate.quad(lambda p: 1.0 / (np.exp(beta * np.cos(p)) * np.sin(p)), phi1, phi0, epsabs=1e-14, epsrel=1e-13)[0]
+
+
+def gap_event(level, terminal=True, direction=0.0):
+    """g(t, θ) = circular gap between two tokens minus a level."""
+
+    def g(t, state):
+        return abs(np.angle(np.exp(1j * (state[1] - state[0])))) - level
+
+    g.terminal, g.direction = terminal, direction
+    return g
+
+
+def inner_event(level, terminal=True, direction=0.0):
+    """g(t, X) = <x_1, x_2> - cos(level) (the gap on the sphere, as an inner product)."""
+
+    def g(t, X):
+        return X[0] @ X[1] - np.cos(level)
+
+    g.terminal, g.direction = terminal, direction
+    return g
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+@pytest.mark.parametrize("method, tol", [("dopri", 1e-9), ("rk4", 1e-8)])
+def test_terminal_event_located_to_the_solver_accuracy(beta, method, tol):
+    """Two tokens on the circle (across the seam 0 = 2π) and on S^2: the gap reaches 0.5 at
+    a known time; the event finds it to the solver's accuracy, not to the output grid."""
+    phi0, phi1 = 2.0, 0.5
+    T = gap_time(phi0, phi1, beta)
+    t_eval = [0.0, 1.0, 50.0]  # a coarse output grid: the event is far from any output time
+    opts = dict(method=method, rtol=1e-10, atol=1e-12) if method == "dopri" else dict(method=method, dt=0.01)
+    theta0 = np.array([TWO_PI - 1.0, 1.0])  # the gap 2.0 straddles the seam
+    circ = mt.simulate(theta0, beta, t_eval, events=gap_event(phi1), **opts)
+    X0 = np.array([[np.cos(-1.0), np.sin(-1.0), 0.0], [np.cos(1.0), np.sin(1.0), 0.0]])
+    Q = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))[0]  # any rotation of S^2
+    sph = mt.simulate(X0 @ Q.T, beta, t_eval, events=inner_event(phi1, direction=1.0), **opts)
+    for res in (circ, sph):
+        assert res.status == 1 and "terminal event" in res.message
+        assert len(res.t_events) == 1 and res.t_events[0].shape == (1,)
+        assert abs(res.t_events[0][0] - T) < tol, (res.t_events[0][0], T)
+        assert np.array_equal(res.t, [0.0, 1.0]) and res.states.shape[0] == 2  # outputs before the event
+    theta_e = circ.states_events[0][0]
+    assert theta_e.min() >= 0 and theta_e.max() < TWO_PI  # the event state is retracted
+    assert abs(abs(np.angle(np.exp(1j * (theta_e[1] - theta_e[0])))) - phi1) < 1e-12
+    assert abs(np.mean(np.angle(np.exp(1j * theta_e)))) < 1e-12  # the tokens meet symmetrically at 0
+    X_e = sph.states_events[0][0]
+    assert np.allclose(np.linalg.norm(X_e, axis=1), 1.0, atol=1e-14)
+    assert abs(X_e[0] @ X_e[1] - np.cos(phi1)) < 1e-12
+    if method == "rk4":  # the located time converges at the solver's order 4 (Hermite dense output)
+        errs = [abs(mt.simulate(theta0, beta, t_eval, dt=dt, events=gap_event(phi1)).t_events[0][0] - T) for dt in (0.08, 0.01)]
+        assert 8**3.5 < errs[0] / errs[1] < 8**4.5, errs
+
+
+def test_event_does_not_change_the_trajectory():
+    theta0 = mt.uniform_circle(200, 3)
+    t = np.linspace(0.0, 0.5, 6)
+    for method in ("rk4", "dopri"):
+        plain = mt.simulate(theta0, 5.0, t, method=method)
+        watched = mt.simulate(theta0, 5.0, t, method=method, events=lambda t_, th: np.cos(th[0]) - 0.3)
+        np.testing.assert_array_equal(plain.states, watched.states)
+        assert watched.status == 0 and watched.n_steps == plain.n_steps
+
+
+def order_parameter(theta):
+    return abs(np.mean(np.exp(1j * theta)))
+
+
+@pytest.mark.parametrize("method", ["rk4", "dopri"])
+def test_order_parameter_crossing_against_scipy(method):
+    """N = 40 tokens: the first time |mean e^{iθ}| reaches 0.8, against scipy's DOP853 with its own events."""
+    theta0 = mt.uniform_circle(40, 4)
+    beta, level = 1.0, 0.8
+
+    def hit(t, th):
+        return order_parameter(th) - level
+
+    hit.terminal = True
+    res = mt.simulate(theta0, beta, [0.0, 20.0], method=method, events=hit, rtol=1e-10, atol=1e-12, dt=0.01)
+
+    def rhs(t, th):
+        D = th[None, :] - th[:, None]
+        return np.mean(np.exp(beta * np.cos(D)) * np.sin(D), axis=1)
+
+    def ref_hit(t, th):
+        return order_parameter(th) - level
+
+    ref_hit.terminal = True
+    ref = solve_ivp(rhs, (0.0, 20.0), np.mod(theta0, TWO_PI), method="DOP853", events=ref_hit, rtol=1e-13, atol=1e-13)
+    t_ref = ref.t_events[0][0]
+    assert 0.1 < t_ref < 20.0
+    assert abs(res.t_events[0][0] - t_ref) < (1e-8 if method == "dopri" else 1e-6), (res.t_events[0][0], t_ref)
+    assert abs(order_parameter(res.states_events[0][0]) - level) < 1e-12
+
+
+def test_direction_filters_crossings():
+    theta0 = np.array([0.0, 2.0])  # the gap decreases from 2
+    t = [0.0, 10.0]
+    down = mt.simulate(theta0, 0.0, t, method="dopri", events=gap_event(1.0, terminal=False, direction=-1.0))
+    up = mt.simulate(theta0, 0.0, t, method="dopri", events=gap_event(1.0, terminal=False, direction=1.0))
+    both = mt.simulate(theta0, 0.0, t, method="dopri", events=gap_event(1.0, terminal=False))
+    T = gap_time(2.0, 1.0, 0.0)
+    assert down.t_events[0].size == 1 and abs(down.t_events[0][0] - T) < 1e-6  # default rtol = 1e-8
+    assert up.t_events[0].size == 0 and up.states_events[0].shape == (0, 2)
+    np.testing.assert_array_equal(both.t_events[0], down.t_events[0])
+    assert up.status == down.status == 0 and np.array_equal(up.t, t)
+
+
+def test_several_events_and_every_crossing():
+    """Non-terminal events record every crossing (a clock sin(10 t) crosses at kπ/10), and a
+    terminal one stops the run: crossings after it are not recorded."""
+    theta0 = np.array([0.0, 2.0])
+
+    def clock(t, state):
+        return np.sin(10.0 * t)
+
+    levels = [1.5, 1.0, 0.5]
+    events = [clock] + [gap_event(lv, terminal=False) for lv in levels[:2]] + [gap_event(levels[2])]
+    for method in ("rk4", "dopri"):
+        res = mt.simulate(theta0, 0.0, np.linspace(0.0, 5.0, 3), method=method, dt=0.05, events=events)
+        T = [gap_time(2.0, lv, 0.0) for lv in levels]
+        assert res.status == 1 and abs(res.t_events[3][0] - T[2]) < 1e-6
+        expected_clock = np.pi * np.arange(1, 40) / 10
+        expected_clock = expected_clock[expected_clock < T[2]]
+        np.testing.assert_allclose(res.t_events[0], expected_clock, atol=1e-12)  # a function of t alone: exact
+        for i in (1, 2):
+            assert res.t_events[i].size == 1 and abs(res.t_events[i][0] - T[i - 1]) < 1e-6
+        assert np.array_equal(res.t, [0.0])  # the run stopped before t = 2.5
+        assert [s.shape for s in res.states_events] == [(expected_clock.size, 2), (1, 2), (1, 2), (1, 2)]
+
+
+def test_zero_at_the_start_is_not_a_crossing():
+    theta0 = np.array([0.0, 2.0])
+    res = mt.simulate(theta0, 0.0, [0.0, 1.0], method="dopri", events=gap_event(2.0))
+    assert res.status == 0 and res.t_events[0].size == 0
+
+
+def test_max_steps():
+    theta0 = mt.uniform_circle(50, 5)
+    with pytest.raises(RuntimeError, match="max_steps = 10"):
+        mt.simulate(theta0, 5.0, [1.0], dt=0.01, max_steps=10)
+    with pytest.raises(RuntimeError, match="max_steps = 3"):
+        mt.simulate(theta0, 5.0, [1.0], method="dopri", max_steps=3)
+    assert mt.simulate(theta0, 5.0, [0.1], dt=0.01, max_steps=10).n_steps == 10
+
+
+def not_finite(t, state):
+    return np.nan
+
+
+def returns_array(t, state):
+    return state
+
+
+def returns_string(t, state):
+    return "up"
+
+
+def bad_terminal(t, state):
+    return 1.0
+
+
+bad_terminal.terminal = "yes"
+
+
+def bad_direction(t, state):
+    return 1.0
+
+
+bad_direction.direction = "up"
 
 
 # ---------------------------------------------------------------- bad input
 
-X_OK = np.eye(3)
 TH_OK = np.array([0.0, 1.0, 2.0])
+X_OK = np.eye(3)
 
 
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda: mt.uniform_sphere(0, 3), ValueError, "n"),
-        (lambda: mt.uniform_sphere(5, 1), ValueError, "d"),
-        (lambda: mt.uniform_circle(2.5), TypeError, "n"),
-        (lambda: mt.uniform_sphere(3, 3, rng="x"), TypeError, "rng"),
-        (lambda: mt.velocity(np.ones(3), 1.0), ValueError, "X"),
-        (lambda: mt.velocity(np.ones((3, 1)), 1.0), ValueError, "X"),
-        (lambda: mt.velocity(2 * X_OK, 1.0), ValueError, "normalise"),
-        (lambda: mt.velocity(np.array([[np.nan, 0.0], [1, 0]]), 1.0), ValueError, "X"),
-        (lambda: mt.velocity(X_OK, np.inf), ValueError, "beta"),
-        (lambda: mt.velocity(X_OK, "5"), TypeError, "beta"),
-        (lambda: mt.velocity(X_OK, 1.0, model="xx"), ValueError, "model"),
-        (lambda: mt.velocity(X_OK, 1.0, weights=[0.5, 0.5]), ValueError, "weights"),
-        (lambda: mt.velocity(X_OK, 1.0, weights=[0.5, 0.6, -0.1]), ValueError, "weights"),
-        (lambda: mt.velocity_circle(np.ones((3, 2)), 1.0), ValueError, "theta"),
-        (lambda: mt.velocity_circle([0.0, np.inf], 1.0), ValueError, "theta"),
-        (lambda: mt.velocity_circle(TH_OK, 1.0, method="fft"), ValueError, "method"),
-        (lambda: mt.velocity_circle(TH_OK, np.nan), ValueError, "beta"),
         (lambda: mt.simulate(TH_OK, 1.0, [0.2, 0.1]), ValueError, "t_eval"),
         (lambda: mt.simulate(TH_OK, 1.0, [-0.1, 0.1]), ValueError, "t_eval"),
         (lambda: mt.simulate(TH_OK, 1.0, [0.1], dt=0.0), ValueError, "dt"),
@@ -373,37 +323,17 @@ TH_OK = np.array([0.0, 1.0, 2.0])
         (lambda: mt.simulate(TH_OK, 1.0, [0.1], rtol=0.0), ValueError, "rtol"),
         (lambda: mt.simulate(np.ones((2, 2, 2)), 1.0, [0.1]), ValueError, "x0"),
         (lambda: mt.simulate(2 * X_OK, 1.0, [0.1]), ValueError, "normalise"),
-        (lambda: mt.caps_sphere(X_OK, 5, 0.0), ValueError, "radius"),
-        (lambda: mt.caps_sphere(X_OK, [1, 2], 0.1), ValueError, "n_per_cap"),
-        (lambda: mt.equiangular_frame(5, 3), ValueError, "d = 3"),
-        (lambda: mt.equiangular_frame(3, 3, rho=-0.9), ValueError, "rho"),
-        (lambda: mt.perturbed_uniform_circle(10, 0, 0.5), ValueError, "k"),
-        (lambda: mt.perturbed_uniform_circle(10, 2, 1.5), ValueError, "amplitude"),
-        (lambda: mt.energy(X_OK, 1.0, log=True) and mt.energy(X_OK, -1.0, log=True), ValueError, "log"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], max_steps=0), ValueError, "max_steps"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], max_steps=2.5), TypeError, "max_steps"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=3.0), TypeError, "events"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=[not_finite, 3.0]), TypeError, "events"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=not_finite), ValueError, "events"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=returns_array), TypeError, "events"),
+        (lambda: mt.simulate(X_OK, 1.0, [0.1], events=returns_string), TypeError, "events"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=bad_terminal), TypeError, "terminal"),
+        (lambda: mt.simulate(TH_OK, 1.0, [0.1], events=bad_direction), TypeError, "direction"),
     ],
 )
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
-
-
-def test_attention_is_the_softmax_average_and_its_tangent_part_the_velocity():
-    rng = np.random.default_rng(3)
-    X = mt.uniform_sphere(40, 5, rng=rng)
-    w = rng.random(40)
-    w /= w.sum()
-    for beta in (0.0, 2.5, 30.0):
-        E = w[None, :] * np.exp(beta * X @ X.T)
-        usa = E @ X
-        sa = usa / E.sum(axis=1, keepdims=True)
-        A_sa = mt.attention(X, beta, weights=w)
-        A_usa = mt.attention(X, beta, model="usa", weights=w)
-        assert np.allclose(A_sa, sa, rtol=1e-12, atol=1e-14)
-        assert np.allclose(A_usa, usa, rtol=1e-12, atol=1e-14)
-        for model, A in (("sa", A_sa), ("usa", A_usa)):
-            tangent = A - np.einsum("ij,ij->i", A, X)[:, None] * X  # loses digits to the self term
-            scale = np.abs(A).max()
-            assert np.allclose(mt.velocity(X, beta, model=model, weights=w), tangent, rtol=0, atol=1e-13 * scale)
-    with pytest.raises(ValueError, match="overflows"):
-        mt.attention(np.eye(3), 800.0, model="usa")
-    assert np.all(np.isfinite(mt.attention(np.eye(3), 800.0)))

@@ -27,3 +27,8 @@ def test_import_pulls_in_no_heavy_module(statement):
 def test_the_probe_sees_heavy_modules():
     # The same probe reports a module that is imported, so the test above can fail.
     assert loaded_after("import mtlib, pandas, ipywidgets\nimport matplotlib.pyplot") == list(HEAVY)
+
+
+def test_widgets_module_is_reachable_as_mt_widgets():
+    # Chapters write `import mtlib as mt` and then `mt.widgets.explore(...)`.
+    assert loaded_after("import mtlib\nassert mtlib.widgets.explore and mtlib.plotting and mtlib.sweeps") == []

@@ -1,4 +1,4 @@
-"""Tests for mtlib.pde: the circle PDE (spectral, Lagrangian, auto) and its expansions."""
+"""Tests for mtlib.pde: the circle PDE (spectral, Lagrangian, auto) and its linearisation."""
 
 import numpy as np
 import pytest
@@ -56,7 +56,7 @@ def test_mass_conservation_and_positivity():
     for method in ("spectral", "lagrangian", "auto"):
         t = [0.0, 0.1, 0.3] if method == "spectral" else [0.0, 0.3, 0.5]
         sol = mt.solve_circle_pde(rho0, 5.0, t, method=method)
-        assert sol.diagnostics["mass_error"] < 1e-12
+        assert sol.mass_error < 1e-12
         assert np.all(np.isfinite(sol.density)) and sol.density.min() >= 0
 
 
@@ -113,19 +113,6 @@ def test_linear_phase_matches_linearized_solution():
     assert mt.linearized_solution(rho0, 5.0, 0.0).shape == (M,)
 
 
-def test_grenier_error_shrinks_with_order():
-    M = 256
-    θ = mt.pde_grid(M)
-    rho0 = (1 + 1e-3 * (np.cos(3 * θ) + 0.7 * np.sin(2 * θ - 0.3) + 0.5 * np.cos(θ + 1))) / TWO_PI
-    t = np.array([0.0, 0.2, 0.3])
-    exact = mt.solve_circle_pde(rho0, 5.0, t, method="spectral", rtol=1e-11).density
-    expansion = mt.grenier_expansion(rho0, 5.0, t, order=4)
-    assert expansion.terms.shape == (4, 3, M)
-    errors = [np.max(np.abs(expansion.partial_sum(m)[-1] - exact[-1])) for m in range(1, 5)]
-    assert all(b < 0.5 * a for a, b in zip(errors, errors[1:])), errors
-    np.testing.assert_allclose(expansion.partial_sum(1), mt.linearized_solution(rho0, 5.0, t), atol=1e-12)
-
-
 def test_white_noise_level_and_grid_independence():
     eps = 0.01 * TWO_PI / np.sqrt(9999)
     assert eps == pytest.approx(6.28e-4, rel=1e-3)
@@ -166,7 +153,7 @@ def test_beta7_stable_to_the_end():
     rho0 = mt.white_noise_density(512, 0.01, rng=5)
     sol = mt.solve_circle_pde(rho0, 7.0, np.linspace(0, 0.08, 5))
     assert np.all(np.isfinite(sol.density)) and sol.density.min() >= 0
-    assert sol.diagnostics["mass_error"] < 1e-12
+    assert sol.mass_error < 1e-12
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -229,17 +216,38 @@ def test_bad_input():
         mt.manifold_density(64, 0, 0.1)
     with pytest.raises(ValueError, match="sigma"):
         mt.white_noise_density(64, -0.1)
-    with pytest.raises(ValueError, match="order"):
-        mt.grenier_expansion(good, 5.0, [0, 1], order=0)
     with pytest.raises(ValueError, match="overflows"):
         mt.solve_circle_pde(good, 800.0, [0, 1])
+
+
+def test_result_fields():
+    """The run statistics add up over both solvers and read like the other result objects."""
+    rho0 = mt.white_noise_density(256, 0.01, rng=1)
+    t = [0.0, 0.2, 0.6]
+    auto = mt.solve_circle_pde(rho0, 5.0, t)
+    assert auto.handover_time is not None and auto.spectral_steps > 0 and auto.lagrangian_steps > 0
+    assert auto.n_steps == auto.spectral_steps + auto.lagrangian_steps
+    assert auto.nfev > 6 * auto.n_steps and auto.n_rejected >= 0 and auto.wall_time > 0
+    assert "spectral" in auto.message and "Lagrangian" in auto.message and auto.unresolved_reason in auto.message
+    assert auto.tail_ratio <= 1.0 and auto.min_density >= 0
+    lag = mt.solve_circle_pde(rho0, 5.0, t, method="lagrangian", n_points=64)
+    assert lag.spectral_steps == 0 and lag.n_steps == lag.lagrangian_steps and lag.unresolved_reason is None
+    assert lag.points.shape == (3, 64) and "64 points" in lag.message
+    # the Lagrangian points at t = 0 are the quantile tokens of the datum
+    np.testing.assert_array_equal(lag.points[0], mt.quantile_tokens(rho0, 64))
+    spec = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.1], method="spectral")
+    assert spec.unresolved_reason is None and spec.lagrangian_steps == 0 and spec.handover_time is None
+    assert spec.nfev == 1 + 6 * (spec.n_steps + spec.n_rejected)
+    with pytest.raises(mt.UnderResolvedError) as info:
+        mt.solve_circle_pde(rho0, 5.0, t, method="spectral")
+    assert info.value.partial.unresolved_reason is not None and info.value.partial.t.size == 2
 
 
 def test_auto_hand_over_records_why_the_grid_stopped_resolving():
     rho0 = mt.white_noise_density(512, 0.01, rng=0)
     sol = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.3, 0.5])
     assert sol.handover_time is not None and 0.3 < sol.handover_time < 0.5
-    reason = sol.diagnostics["unresolved_reason"]
+    reason = sol.unresolved_reason
     assert reason.startswith(("negative density", "spectral tail"))
     with pytest.raises(mt.UnderResolvedError, match=reason.split(" ")[0]):
         mt.solve_circle_pde(rho0, 5.0, [0.0, 0.5], method="spectral")

@@ -2,11 +2,12 @@
 forms, normalisation schemes, the Gram flow, the long-context map, the integrator against
 scipy's DOP853, and bad input."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
-from scipy.integrate import quad
+from scipy.integrate import quad, solve_ivp
 
 import mtlib as mt
 from mtlib import reductions as R
@@ -333,3 +334,171 @@ def test_long_context_limit_for_orthogonal_tokens():
     for gamma, limit in ((0.3, 1.0), (0.5, 0.5), (0.75, 0.0)):
         finite = mt.long_context_correlation(0.0, gamma, n=10**16)
         assert abs(finite - limit) < 2e-2, (gamma, finite)
+
+
+# ---------------------------------------------------------------- mtlib's integrator against scipy's DOP853
+
+
+def scipy_equiangular_rhs(beta, n, model, normalization, alpha=1.0):
+    """The equiangular ODE in (u, r) = (log(1-ρ), r), written from the formulas of the docs."""
+    sa = model == "sa"
+
+    def rhs(t, y):
+        u, r = y
+        w = math.exp(u)
+        rho, E = 1.0 - w, math.exp(-beta * w)
+        f = 1.0 / (1.0 + (n - 1) * E) if sa else math.exp(beta) / n
+        c1 = f * (1.0 + (n - 1) * rho * E)
+        nA = f * math.sqrt(1.0 + 2.0 * (n - 1) * rho * E + (n - 1) * E * E * (1.0 + (n - 2) * rho))
+        s, dr = {"post": (1.0, 0.0), "pre": (r, c1), "peri": (r * nA, c1 / nA), "ngpt": (nA / alpha, 0.0),
+                 "sqrt": (math.sqrt(t + 1.0), 0.0)}[normalization]
+        return [-(2.0 / s) * f * E * (1.0 + (n - 1) * rho), dr]
+
+    return rhs
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_equiangular_against_scipy_dop853(model, scheme):
+    beta, n, rho0, alpha = 3.0, 12, 0.05, 1.5
+    t = np.linspace(0.0, 8.0 if model == "sa" else 8.0 * math.exp(-beta), 17)
+    ref = solve_ivp(scipy_equiangular_rhs(beta, n, model, scheme, alpha), (0.0, t[-1]), [math.log1p(-rho0), 2.0],
+                    method="DOP853", t_eval=t, rtol=1e-13, atol=1e-14)
+    res = R.solve_equiangular(rho0, beta, n, t, model=model, normalization=scheme, r0=2.0, alpha=alpha)
+    assert np.max(np.abs(res.log_one_minus_rho - ref.y[0])) < 1e-9
+    assert np.max(np.abs(res.r - ref.y[1])) < 1e-9 * np.max(np.abs(ref.y[1]))
+    assert res.n_steps > 0 and res.nfev >= 6 * res.n_steps and res.wall_time > 0 and res.message
+
+
+@pytest.mark.parametrize("model,beta", [("sa", 1.0), ("sa", 9.0), ("usa", 2.0)])
+def test_clustering_time_against_scipy_event(model, beta):
+    n = 32
+    event = lambda t, y: y[0] - math.log1p(-0.999)  # noqa: E731
+    event.terminal, event.direction = True, -1
+    ref = solve_ivp(scipy_equiangular_rhs(beta, n, model, "post"), (0.0, 1e7), [0.0, 1.0], method="DOP853",
+                    events=event, rtol=1e-13, atol=1e-14)
+    assert R.clustering_time(beta, n, model=model) == pytest.approx(ref.t_events[0][0], rel=1e-10)
+
+
+def numpy_attention(X, beta, sa):
+    L = beta * X @ X.T
+    if sa:
+        S = np.exp(L - L.max(axis=1, keepdims=True))
+        return (S / S.sum(axis=1, keepdims=True)) @ X
+    return np.exp(L) @ X / X.shape[0]
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+@pytest.mark.parametrize("scheme", ["pre", "peri", "ngpt"])
+def test_simulate_normalized_against_scipy_dop853(model, scheme):
+    rng = np.random.default_rng(8)
+    n, d, beta, alpha = 6, 3, 1.5, 2.0
+    X0 = mt.uniform_sphere(n, d, rng) * rng.uniform(0.5, 2.0, (n, 1))
+
+    def rhs(t, y):
+        th = y[: n * d].reshape(n, d)
+        th = th / np.linalg.norm(th, axis=1, keepdims=True)
+        r = y[n * d:]
+        A = numpy_attention(th, beta, model == "sa")
+        c1 = np.sum(th * A, axis=1)
+        nA = np.linalg.norm(A, axis=1)
+        s, dr = {"pre": (r, c1), "peri": (r * nA, c1 / nA), "ngpt": (nA / alpha, 0 * r)}[scheme]
+        return np.concatenate([((A - c1[:, None] * th) / s[:, None]).ravel(), dr])
+
+    r0 = np.linalg.norm(X0, axis=1)
+    t = np.linspace(0.0, 2.0, 5)
+    ref = solve_ivp(rhs, (0, t[-1]), np.concatenate([(X0 / r0[:, None]).ravel(), r0]), method="DOP853",
+                    t_eval=t, rtol=1e-12, atol=1e-14)
+    theta = ref.y[: n * d].T.reshape(-1, n, d)
+    theta /= np.linalg.norm(theta, axis=2, keepdims=True)
+    res = R.simulate_normalized(X0, beta, t, normalization=scheme, model=model, alpha=alpha)
+    assert np.max(np.abs(res.theta - theta)) < 1e-8
+    assert np.max(np.abs(res.r - ref.y[n * d:].T)) < 1e-8 * np.max(ref.y[n * d:])
+    assert res.nfev >= 6 * res.n_steps > 0 and res.message
+
+
+@pytest.mark.parametrize("model", ["sa", "usa"])
+def test_simulate_gram_against_scipy_and_rk4(model):
+    rng = np.random.default_rng(9)
+    n, beta = 7, 2.5
+    X = mt.uniform_sphere(n, 4, rng)
+
+    def rhs(t, y):
+        G = y.reshape(n, n)
+        L = beta * G
+        if model == "sa":
+            S = np.exp(L - L.max(axis=1, keepdims=True))
+            S /= S.sum(axis=1, keepdims=True)
+        else:
+            S = np.exp(L) / n
+        M = S @ G - np.diag(S @ G)[:, None] * G
+        return (M + M.T).ravel()
+
+    t = np.linspace(0.0, 3.0, 7)
+    ref = solve_ivp(rhs, (0, t[-1]), (X @ X.T).ravel(), method="DOP853", t_eval=t, rtol=1e-12, atol=1e-14)
+    ref = ref.y.T.reshape(-1, n, n)
+    res = R.simulate_gram(X @ X.T, beta, t, model=model, rtol=1e-11, atol=1e-13)
+    assert np.max(np.abs(res.gram - ref)) < 1e-9
+    rk4 = R.simulate_gram(X @ X.T, beta, t, model=model, method="rk4", dt=1e-3)
+    assert np.max(np.abs(rk4.gram - ref)) < 1e-9
+    assert rk4.n_steps == 3000 and rk4.nfev == 4 * rk4.n_steps
+
+
+def test_chapter8_sweep_call_matches_a_converged_run():
+    """Chapter 8 sweeps simulate_gram at rtol = 1e-7: the clustered fractions it reads are
+    those of a tightly converged run (the sweep reads P at 60 times, 496 pairs)."""
+    X = mt.uniform_sphere(32, 128, rng=128 * 1000 + 1)
+    t = np.geomspace(0.3, 200.0, 60)
+    for beta in (2.0, 6.0):
+        fast = R.simulate_gram(X @ X.T, beta, np.concatenate([[0.0], t]), model="sa", rtol=1e-7, atol=1e-9)
+        slow = R.simulate_gram(X @ X.T, beta, np.concatenate([[0.0], t]), model="sa", rtol=1e-11, atol=1e-13)
+        assert np.array_equal(R.clustered_pair_fraction(fast.gram[1:]), R.clustered_pair_fraction(slow.gram[1:]))
+        assert np.max(np.abs(fast.gram - slow.gram)) < 1e-5
+
+
+def test_pre_ln_fixed_point_norm_grows_like_the_particles():
+    """ρ0 = 1 (all tokens equal): A = θ (SA) or e^β θ (USA), so Pre-LN r = r0 + <θ, A> t."""
+    n, beta, r0 = 4, 1.5, 2.0
+    t = np.array([0.0, 0.5, 1.0])
+    X0 = np.tile([r0, 0.0, 0.0], (n, 1))
+    for model, rate in (("sa", 1.0), ("usa", math.exp(beta))):
+        for scheme in ("pre", "peri"):
+            ode = R.solve_equiangular(1.0, beta, n, t, model=model, normalization=scheme, r0=r0)
+            run = R.simulate_normalized(X0, beta, t, normalization=scheme, model=model)
+            assert np.allclose(ode.r, run.r[:, 0], rtol=1e-12)
+            assert np.allclose(ode.r, r0 + (rate if scheme == "pre" else 1.0) * t, rtol=1e-14)
+
+
+def test_default_model_is_usa_and_results_share_fields():
+    t = np.array([0.0, 0.5])
+    assert R.clustering_time(2.0, 8) == R.clustering_time(2.0, 8, model="usa")
+    assert R.clustering_time(2.0, 8) != R.clustering_time(2.0, 8, model="sa")
+    results = [R.solve_equiangular(0.1, 2.0, 5, t), R.simulate_normalized(np.eye(3), 2.0, t),
+               R.simulate_gram(np.eye(3), 2.0, t)]
+    for res in results:
+        assert res.model == "usa"
+        for field in ("t", "n_steps", "nfev", "wall_time", "message"):
+            assert hasattr(res, field), (type(res).__name__, field)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            res.t = None
+    assert np.array_equal(results[1].theta, R.simulate_normalized(np.eye(3), 2.0, t, model="usa").theta)
+
+
+def test_simulate_gram_method_bad_input():
+    with pytest.raises(ValueError, match="method must be one of"):
+        R.simulate_gram(np.eye(3), 1.0, [1.0], method="DOP853")
+    with pytest.raises(ValueError, match="dt is required"):
+        R.simulate_gram(np.eye(3), 1.0, [1.0], method="rk4")
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        R.simulate_gram(np.eye(3), 1.0, [1.0], method="rk4", dt=-1.0)
+
+
+@pytest.mark.parametrize("model,beta", [("sa", 9.0), ("usa", 0.5), ("usa", 9.0)])
+def test_chapter8_rates_to_their_printed_digits(model, beta):
+    """Chapter 8 prints the measured rate -Δ log(1-ρ)/Δt with 6 decimals: 2 (SA), 2e^β (USA)."""
+    t0 = R.clustering_time(beta, 32, threshold=0.99, model=model)
+    scale = 1.0 if model == "sa" else math.exp(-beta)
+    res = R.solve_equiangular(0.0, beta, 32, t0 + scale * np.array([20.0, 21.0]), model=model)
+    rate = -np.diff(res.log_one_minus_rho)[0] / scale
+    exact = 2.0 if model == "sa" else 2.0 * math.exp(beta)
+    assert f"{rate:12.6f}" == f"{exact:12.6f}"

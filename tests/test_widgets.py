@@ -15,9 +15,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-import mtlib as mt  # noqa: E402
-
-W = mt.widgets
+from mtlib import widgets as W  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
