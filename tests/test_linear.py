@@ -281,7 +281,9 @@ def test_probability_kmax_leads_limits():
     for K in (3, 6, 10):  # N = 1: every mode alike, so 1/K
         assert mt.probability_kmax_leads(5.0, 1.0, n_modes=K) == pytest.approx(1 / K, rel=1e-9)
     p = [mt.probability_kmax_leads(7.0, N) for N in np.logspace(1, 12, 12)]
-    assert np.all(np.diff(p) > 0) and p[-1] > 0.99
+    assert np.all(np.diff(p) > 0)
+    # slowly to 1, like 1 - O(N^{-gap}) with the relative gap 0.061 at β = 7
+    assert 1 - mt.probability_kmax_leads(7.0, 1e100) < 1e-3
     with pytest.raises(ValueError, match=r"n_modes must be >= kmax\(beta\) = 4"):
         mt.probability_kmax_leads(7.0, 1e4, n_modes=3)
     with pytest.raises(ValueError, match="N must be >= 1"):
@@ -370,18 +372,23 @@ def test_linear_phase_exit_time_is_located_by_the_solver():
 
 
 def test_linear_phase_exit_time_against_chapter_5_loop_and_linear_theory():
+    err_event, err_loop = [], []
     for seed in range(4):
         theta0 = mt.uniform_circle(10_000, rng=seed)
         event = mt.linear_phase_exit_time(theta0, 5.0, 0.5, n_modes=6, t_max=5.0, dt=0.05)
         loop = exit_time_loop_ch5(theta0, 5.0)
-        # same RK4 steps; only the location inside the last step differs (Hermite root vs log-linear)
-        assert abs(event.t - loop) < 2e-3, (event.t, loop)
+        # the same RK4 steps: both times lie in the step where max |ĉ_m| crosses δ; only the
+        # location inside it differs (root of the Hermite dense output vs log-linear guess)
+        assert math.ceil(event.t / 0.05) == math.ceil(loop / 0.05), (event.t, loop)
         reference = mt.linear_phase_exit_time(theta0, 5.0, 0.5, n_modes=6, t_max=5.0, method="dopri", rtol=1e-10, atol=1e-12)
-        assert abs(event.t - reference.t) < 5e-3
+        err_event.append(abs(event.t - reference.t))
+        err_loop.append(abs(loop - reference.t))
+        assert err_event[-1] < 4e-3  # what is left is the error of RK4 with γ_max dt = 0.93
         # a small threshold ends the linear phase near the linear flow's prediction
         small = mt.linear_phase_exit_time(theta0, 5.0, 0.05, n_modes=6, t_max=5.0, method="dopri")
         c0 = mt.fourier_coefficients(theta0, np.arange(1, 7))
         assert small.t == pytest.approx(mt.linear_exit_time(c0, 5.0, 0.05), rel=0.05)
+    assert np.mean(err_event) < 0.5 * np.mean(err_loop), (err_event, err_loop)
 
 
 def test_linear_phase_exit_time_edge_cases_and_bad_input():

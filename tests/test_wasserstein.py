@@ -3,6 +3,9 @@
 import numpy as np
 import ot
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.optimize import minimize_scalar
 
 import mtlib as mt
@@ -677,3 +680,43 @@ def test_sphere_vocabulary_and_public_names():
     from mtlib import wasserstein
     for name in wasserstein.__all__:
         assert getattr(mt, name) is getattr(wasserstein, name)
+
+
+# ------------------------------------------------------------------ properties (hypothesis)
+
+cell_values = hnp.arrays(np.float64, st.integers(1, 24), elements=st.floats(0.0, 1.0))
+angles = hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(-10.0, 10.0))
+
+
+def as_density(values):
+    values = values + 1e-3  # no all-empty grid
+    return values / (values.sum() * TWO_PI / values.size)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cell_values, cell_values, cell_values, st.integers(0, 23), st.integers(2, 4))
+def test_densities_metric_properties(a, b, c, shift, refine):
+    ru, rv, rz = as_density(a), as_density(b), as_density(c)
+    d = mt.wasserstein_circle_densities(ru, rv)
+    assert 0.0 <= d <= np.pi + 1e-12  # no mass moves further than half a turn
+    assert mt.wasserstein_circle_densities(rv, ru) == pytest.approx(d, abs=1e-12)
+    assert d <= mt.wasserstein_circle_densities(ru, rz) + mt.wasserstein_circle_densities(rz, rv) + 1e-12
+    assert mt.wasserstein_circle_densities(np.repeat(ru, refine), rv) == pytest.approx(d, abs=1e-12)
+    if ru.size == rv.size:
+        s = shift % ru.size
+        assert mt.wasserstein_circle_densities(np.roll(ru, s), np.roll(rv, s)) == pytest.approx(d, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(angles, cell_values, st.floats(-7.0, 7.0))
+def test_density_rotation_and_cells_as_densities(u, a, phi):
+    rho = as_density(a)
+    d = mt.wasserstein_circle_density(u, rho)
+    # rotating the sample and the grid together
+    assert mt.wasserstein_circle_density(u + phi, rho, cell_start=phi) == pytest.approx(d, abs=1e-11)
+    # a sample against a density is bounded by the density against the sample's cell histogram
+    # plus the largest move inside a cell: W1(u, ρ) <= W1(hist_u, ρ) + π/M
+    M = rho.size
+    hist = np.bincount(np.floor(np.mod(u, TWO_PI) / (TWO_PI / M)).astype(int) % M, minlength=M)
+    hist = hist / (hist.sum() * TWO_PI / M)
+    assert abs(d - mt.wasserstein_circle_densities(hist, rho)) <= np.pi / M + 1e-12
