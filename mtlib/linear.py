@@ -460,8 +460,8 @@ class LinearPhaseExit:
 
 
 def linear_phase_exit_time(
-    x0, beta, threshold, n_modes=8, t_max=10.0, method="rk4", dt=None, rtol=1e-8, atol=1e-10,
-    model=DEFAULT_MODEL, weights=None,
+    x0, beta, threshold, n_modes=8, t_max=10.0, model=DEFAULT_MODEL, method="rk4", dt=None, rtol=1e-8, atol=1e-10,
+    weights=None,
 ):
     """First time the token system leaves ``U_δ``: ``max_{k<=K} |ĉ_k(t)| = δ``, by a simulate event.
 
@@ -486,11 +486,11 @@ def linear_phase_exit_time(
         Modes k = 1..K watched.
     t_max : float, > 0
         Give up (``t = nan``) after this time.
+    model : {"usa", "sa"}
+        Attention model.
     method, dt, rtol, atol
         Integrator settings of :func:`mtlib.simulate` (``"rk4"`` takes equal steps of
         ``t_max/ceil(t_max/dt)``).
-    model : {"usa", "sa"}
-        Attention model.
     weights : array_like, shape (n,), optional
         Token weights; default uniform.
 

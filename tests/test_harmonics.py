@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import integrate, special
 
 import mtlib as mt
@@ -246,3 +249,23 @@ def test_harmonic_components_in_blocks(monkeypatch):
     whole = mt.harmonic_components(X, 4, points)
     monkeypatch.setattr(mt.harmonics, "_GRAM_ENTRIES", 50 * 7)  # blocks of 7 points
     np.testing.assert_allclose(mt.harmonic_components(X, 4, points), whole, rtol=0, atol=1e-14)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    modes=st.lists(st.integers(1, 40), min_size=1, max_size=8, unique=True),
+    parts=hnp.arrays(np.float64, (2, 8), elements=st.floats(-0.05, 0.05)),
+    M=st.integers(82, 300),
+    shift=st.integers(0, 300),
+)
+def test_density_round_trip_and_shift_properties(modes, parts, M, shift):
+    k = np.array(modes)
+    c = (parts[0] + 1j * parts[1])[: k.size]
+    rho = mt.density_from_fourier_coefficients(c, k, M)
+    np.testing.assert_allclose(mt.density_fourier_coefficients(rho, k), c, atol=1e-15)
+    assert mt.density_fourier_coefficients(rho, 0) == pytest.approx(1.0, abs=1e-13)
+    others = np.setdiff1d(np.arange(1, M // 2 + 1), k)
+    assert np.max(np.abs(mt.density_fourier_coefficients(rho, others)), initial=0.0) < 1e-15
+    # a shift by whole cells is a phase, and the moduli do not change
+    c_shift = mt.density_fourier_coefficients(np.roll(rho, shift), k)
+    np.testing.assert_allclose(c_shift, c * np.exp(-2j * np.pi * k * shift / M), atol=1e-15)

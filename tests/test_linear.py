@@ -10,6 +10,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import integrate, optimize
 
 import mtlib as mt
@@ -141,6 +144,29 @@ def test_leading_mode_invariances_and_limits():
     assert mt.leading_mode(c0[0], 7.0, 1e4) == mt.kmax(7.0)
     # on S^2 (d = 3) the rates of degree k in dimension 3
     assert mt.leading_mode(np.ones(8), 10.0, 1.0, d=3) == mt.kmax(10.0, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    log_c=hnp.arrays(np.float64, (5, 7), elements=st.floats(-12.0, 0.0)),
+    beta=st.floats(0.5, 7.0),
+    t=st.floats(0.0, 2.0),
+    s=st.floats(0.0, 0.2),  # γ_max s <= 24: the grown modes stay finite
+)
+def test_leading_mode_and_exit_time_properties(log_c, beta, t, s):
+    c0 = np.exp(log_c)
+    gamma = mt.growth_rate(np.arange(1, 8), beta)
+    # the leading mode at t + s from c0 is the leading mode at t from the modes grown for s
+    np.testing.assert_array_equal(mt.leading_mode(c0, beta, t + s), mt.leading_mode(c0 * np.exp(gamma * s), beta, t))
+    # its grown mode is the largest one (ties aside)
+    winners = mt.leading_mode(c0, beta, t)
+    grown = np.log(c0) + gamma * t
+    assert np.all(grown[np.arange(5), winners - 1] >= grown.max(axis=1) - 1e-12)
+    # time shift of the linear exit time, and the exit mode leads at the exit
+    T = mt.linear_exit_time(c0, beta, 2.0)
+    T_later = mt.linear_exit_time(c0 * np.exp(gamma * s), beta, 2.0)
+    np.testing.assert_allclose(T_later, np.maximum(T - s, 0.0), atol=1e-9)
+    assert np.all(T > 0)
 
 
 def test_leading_mode_bad_input():

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 import mtlib as mt
@@ -199,3 +201,14 @@ def test_bad_input_continuous_rate_and_gap():
         mt.relative_rate_gap(-1.0)
     with pytest.raises(ValueError, match="model"):
         mt.relative_rate_gap(5.0, model="softmax")
+
+
+@settings(max_examples=80, deadline=None)
+@given(beta=st.floats(0.05, 200.0), d=st.integers(2, 16))
+def test_relative_rate_gap_and_continuous_rate_properties(beta, d):
+    gap = mt.relative_rate_gap(beta, d)
+    assert 0.0 <= gap <= 1.0
+    assert gap == pytest.approx(relative_gap_ch2(beta, d), rel=1e-9, abs=1e-12)
+    # the top rate is k_max's, and the continuous curve passes through it
+    k = mt.kmax(beta, d)
+    assert mt.growth_rate_continuous(float(k), beta, d) == mt.growth_rate(k, beta, d)
