@@ -63,7 +63,7 @@ from .reductions import (  # noqa: F401
     simulate_normalized,
     solve_equiangular,
 )
-from .stability import dobrushin_constant  # noqa: F401
+from .stability import dobrushin_constant, max_speed  # noqa: F401
 # --- end block B
 # --- block C: spectral, linear-phase statistics, measures of an empirical measure
 from .spectral import growth_rate, log_growth_rate, growth_rate_quadrature, funk_hecke_eigenvalue, kmax, kmax_switch_points, gegenbauer_coefficients, growth_rate_continuous, relative_rate_gap  # noqa: F401

@@ -182,7 +182,7 @@ class _Events:
             try:
                 events = list(events)
             except TypeError:
-                raise TypeError(f"events must be a callable or a sequence of callables, got {type(events).__name__}")
+                raise TypeError(f"events must be a callable or a sequence of callables, got {type(events).__name__}") from None
         self.funcs, self.terminal, self.direction = [], [], []
         for i, g in enumerate(events):
             if not callable(g):
@@ -352,7 +352,12 @@ def integrate(
         raise ValueError("linear and max_step apply to method='dopri' only")
     if linear is not None:
         linear = np.asarray(linear)
-        np.broadcast_shapes(linear.shape, y.shape)
+        try:
+            fits = np.broadcast_shapes(linear.shape, y.shape) == y.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"linear of shape {linear.shape} does not broadcast against y0 of shape {y.shape}")
     if max_step is not None and not callable(max_step):
         max_step = check_real(max_step, "max_step", low=0.0, low_open=True)
     ev = _Events(events, t0, y)

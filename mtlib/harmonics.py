@@ -79,40 +79,48 @@ def fourier_coefficients(theta, k, weights=None):
 
     Parameters
     ----------
-    theta : array_like, shape (N,)
-        Angles in radians (any real values; only θ mod 2π matters).
+    theta : array_like, shape (..., N)
+        Angles in radians (any real values; only θ mod 2π matters) on the last axis;
+        leading axes (e.g. the output times of :func:`mtlib.simulate`) are kept.
     k : int or array of int
         Mode(s), any sign.
     weights : array_like, shape (N,), optional
-        Probability weights (non-negative, summing to 1); default uniform 1/N.
+        Probability weights (non-negative, summing to 1), the same for every row;
+        default uniform 1/N.
 
     Returns
     -------
     complex or ndarray of complex
-        ĉ_k with the shape of ``k``.
+        ĉ_k with the shape ``theta.shape[:-1] + np.shape(k)`` (a complex for 1-D
+        ``theta`` and scalar ``k``).
 
     References
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
     """
-    theta = check_angles(theta)
-    w = check_weights(weights, theta.size)
+    if np.ndim(theta) == 0:
+        raise ValueError("theta must hold the angles on its last axis, got a scalar")
+    theta = check_array(theta, "theta")
+    w = check_weights(weights, theta.shape[-1])
     karr = np.asarray(k)
     if karr.dtype == bool or not np.issubdtype(karr.dtype, np.integer):
         raise TypeError(f"k must be an integer or an array of integers, got {karr.dtype}")
     flat = karr.ravel().astype(np.int64)
     top = int(np.abs(flat).max()) if flat.size else 0
-    if top <= 4 * flat.size + 64:
-        # All moments Z_m = Σ_j w_j e^{imθ_j}, m = 0..top, by the recurrence e^{imθ} = e^{iθ} e^{i(m-1)θ}
-        # in one fused O(N·top) pass; ĉ_k = conj(Z_k) and ĉ_{-k} = Z_k.
-        moments = np.empty((2, top + 1))
-        _kc.fourier_moments(np.mod(theta, 2.0 * np.pi), w, top, moments)
-        Z = moments[0, np.abs(flat)] + 1j * moments[1, np.abs(flat)]
-        out = np.where(flat >= 0, np.conj(Z), Z)
-    else:  # a few high modes: one complex exponential each
-        out = np.array([np.dot(w, np.exp(-1j * m * theta)) for m in flat.astype(np.float64)])
-    out = out.reshape(karr.shape)
-    return complex(out) if karr.ndim == 0 else out
+    rows = theta.reshape(-1, theta.shape[-1])
+    out = np.empty((rows.shape[0], flat.size), dtype=np.complex128)
+    for r, row in enumerate(rows):
+        if top <= 4 * flat.size + 64:
+            # All moments Z_m = Σ_j w_j e^{imθ_j}, m = 0..top, by the recurrence e^{imθ} = e^{iθ} e^{i(m-1)θ}
+            # in one fused O(N·top) pass; ĉ_k = conj(Z_k) and ĉ_{-k} = Z_k.
+            moments = np.empty((2, top + 1))
+            _kc.fourier_moments(np.mod(row, 2.0 * np.pi), w, top, moments)
+            Z = moments[0, np.abs(flat)] + 1j * moments[1, np.abs(flat)]
+            out[r] = np.where(flat >= 0, np.conj(Z), Z)
+        else:  # a few high modes: one complex exponential each
+            out[r] = [np.dot(w, np.exp(-1j * m * row)) for m in flat.astype(np.float64)]
+    out = out.reshape(theta.shape[:-1] + karr.shape)
+    return complex(out) if out.ndim == 0 else out
 
 
 def density_fourier_coefficients(rho, k):

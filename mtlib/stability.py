@@ -2,15 +2,19 @@
 
 The Dobrushin argument bounds :math:`W_1(\\mu_t, \\nu_t) \\le e^{Lt} W_1(\\mu_0, \\nu_0)` for any
 two solutions of the continuity equation (N tokens against the PDE, in particular), with
-L the Lipschitz constant of the field in the point and in the measure.
+L the Lipschitz constant of the field in the point and in the measure
+(:func:`dobrushin_constant`). The largest speed of a solution (:func:`max_speed`) is what
+the CFL condition of an explicit grid scheme for that equation bounds.
 """
 
 import numpy as np
 
-from ._constants import DEFAULT_MODEL
+from ._constants import DEFAULT_MODEL, TWO_PI
 from ._validate import check_int, check_model, check_real, check_usa_beta
+from .fields import velocity_circle
+from .pde import CirclePDESolution
 
-__all__ = ["dobrushin_constant"]
+__all__ = ["dobrushin_constant", "max_speed"]
 
 
 def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
@@ -77,3 +81,50 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
     if model == "usa":
         return float(np.exp(beta) * (2.0 * beta + 3.0))
     return float(2.0 * (beta + 1.0) + np.exp(2.0 * beta) * (2.0 * beta + 1.0))
+
+
+def max_speed(solution):
+    """Largest speed max_θ |V(t, θ)| of a solution of the circle PDE, at each of its snapshots.
+
+    .. math::
+
+        V(t, θ_i) = \\sum_j K(θ_j - θ_i)\\, ρ(t, θ_j)\\, \\frac{2π}{M}, \\qquad
+        K(φ) = e^{β\\cos φ}\\sin φ \\quad (\\text{USA; SA divides by }
+        \\textstyle\\sum_j e^{β\\cos(θ_j - θ_i)} ρ_j \\tfrac{2π}{M}),
+
+    the velocity of the tokens at the grid points θ_j with the cell masses ρ_j 2π/M as
+    weights (renormalised to sum 1): the trapezoid rule, spectrally accurate for the
+    band-limited spectral snapshots. At a Lagrangian snapshot the maximum is over the
+    Lagrangian points, with their masses as weights. An explicit scheme on a grid of step
+    Δθ with time step Δt is stable only while ``max_speed * Δt / Δθ <= 1`` (CFL).
+
+    Parameters
+    ----------
+    solution : CirclePDESolution
+        From :func:`mtlib.solve_circle_pde` (its β and model are used).
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        max |V| at each output time ``solution.t``.
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Section 4 (the mean-field PDE); R. Courant,
+    K. Friedrichs, H. Lewy, Math. Ann. 100 (1928) (the CFL condition).
+    """
+    if not isinstance(solution, CirclePDESolution):
+        raise TypeError(
+            f"solution must be a CirclePDESolution (from mt.solve_circle_pde), got {type(solution).__name__}"
+        )
+    M = solution.theta.size
+    points = iter(() if solution.points is None else solution.points)
+    speed = np.empty(solution.t.size)
+    for i, method in enumerate(solution.method):
+        if method == "spectral":
+            w = solution.density[i] * TWO_PI / M
+            x, w = solution.theta, w / w.sum()
+        else:
+            x, w = next(points), solution.weights
+        speed[i] = np.abs(velocity_circle(x, solution.beta, model=solution.model, weights=w)).max()
+    return speed

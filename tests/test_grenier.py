@@ -62,4 +62,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="rtol"):
         mt.grenier_expansion(good, 5.0, [0, 1], rtol=0.0)
     with pytest.raises(ValueError, match="order"):
-        mt.grenier_expansion(good, 5.0, [0, 1], order=2).partial_sum(3)
+        mt.grenier_expansion(good, 5.0, [0, 0.1], order=2).partial_sum(3)

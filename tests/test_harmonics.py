@@ -86,6 +86,29 @@ def test_fourier_coefficients_match_direct_sums_for_any_modes():
         assert np.max(np.abs(mt.fourier_coefficients(theta, k, weights=w) - direct)) < 1e-13
 
 
+def test_fourier_coefficients_of_stacked_angles():
+    rng = np.random.default_rng(6)
+    theta = rng.uniform(-10, 10, (3, 4, 500))  # e.g. (seeds, times, tokens)
+    w = rng.random(500)
+    w /= w.sum()
+    for k in (np.arange(1, 11), np.array([[2, -5], [0, 300]]), np.array([700])):
+        c = mt.fourier_coefficients(theta, k, weights=w)
+        assert c.shape == theta.shape[:-1] + k.shape
+        direct = np.einsum("n,...nk->...k", w, np.exp(-1j * theta[..., None] * k.ravel())).reshape(c.shape)
+        assert np.max(np.abs(c - direct)) < 1e-13
+        for i in range(3):  # each row exactly as on its own
+            np.testing.assert_array_equal(c[i, 2], mt.fourier_coefficients(theta[i, 2], k, weights=w))
+    assert mt.fourier_coefficients(theta, 3).shape == (3, 4)
+    # rotating every angle by φ multiplies ĉ_k by e^{-ikφ}
+    np.testing.assert_allclose(mt.fourier_coefficients(theta + 0.3, np.arange(1, 5)),
+                               mt.fourier_coefficients(theta, np.arange(1, 5)) * np.exp(-0.3j * np.arange(1, 5)),
+                               atol=1e-13)
+    with pytest.raises(ValueError, match="last axis"):
+        mt.fourier_coefficients(0.5, 1)
+    with pytest.raises(ValueError, match="weights"):
+        mt.fourier_coefficients(theta, 1, weights=np.ones(4) / 4)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="k must be >= 1"):
         mt.predicted_cluster_positions(np.zeros(3), 0)

@@ -94,7 +94,8 @@ def test_non_autonomous():
     """y' = cos t, y(0) = 0: the stages see the right times."""
     t = np.linspace(0.0, 6.0, 7)
     for method, tol in (("dopri", 1e-9), ("rk4", 1e-8)):
-        run = I.integrate(lambda s, y: np.cos(s) + 0 * y, np.zeros(1), t, method=method, dt=0.01, rtol=1e-11, atol=1e-12)
+        run = I.integrate(lambda s, y: np.cos(s) + 0 * y, np.zeros(1), t, method=method, dt=0.01,
+                          rtol=1e-11, atol=1e-12)
         np.testing.assert_allclose(run.y[:, 0], np.sin(t), atol=tol)
 
 
@@ -174,7 +175,8 @@ def test_terminal_event_stops_and_callback_stops():
     run = I.integrate(lambda t, y: rot @ y, np.array([1.0, 0.0]), [0.0, 1.0, 2.0, 3.0], method="rk4", dt=0.1,
                       callback=stop_late)
     assert run.status == 2 and np.array_equal(run.t, [0.0, 1.0]) and "callback" in run.message
-    none = I.integrate(lambda t, y: rot @ y, np.array([1.0, 0.0]), [1.0], method="rk4", dt=0.1, callback=lambda t, y: None)
+    none = I.integrate(lambda t, y: rot @ y, np.array([1.0, 0.0]), [1.0], method="rk4", dt=0.1,
+                       callback=lambda t, y: None)
     assert none.status == 0
 
 
@@ -220,7 +222,8 @@ g_terminal_int.terminal = 1
         (dict(max_steps=0), ValueError, "max_steps"),
         (dict(method="rk4", dt=0.1, linear=[1.0, 1.0]), ValueError, "dopri"),
         (dict(max_step=0.0), ValueError, "max_step"),
-        (dict(linear=np.ones(3)), ValueError, "broadcast"),
+        (dict(linear=np.ones(3)), ValueError, "linear"),
+        (dict(linear=np.ones((3, 2))), ValueError, "broadcast"),
         (dict(events=[g_ok, None]), TypeError, r"events\[1\]"),
         (dict(events=g_terminal_int), TypeError, "terminal"),
         (dict(events=lambda t, y: [1.0, 2.0]), TypeError, "events"),

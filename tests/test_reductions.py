@@ -456,6 +456,76 @@ def test_chapter8_sweep_call_matches_a_converged_run():
         assert np.max(np.abs(fast.gram - slow.gram)) < 1e-5
 
 
+def _sa_gram_rhs(n, beta):
+    """The SA Gram field G' = M + Mᵀ on a flattened (n, n) matrix, written with plain NumPy."""
+
+    def rhs(t, y):
+        G = y.reshape(n, n)
+        L = beta * G
+        S = np.exp(L - L.max(axis=1, keepdims=True))
+        S /= S.sum(axis=1, keepdims=True)
+        M = S @ G - np.diag(S @ G)[:, None] * G
+        return (M + M.T).ravel()
+
+    return rhs
+
+
+def test_stop_above_matches_a_scipy_event():
+    """The stop time is the first t with min_{i<j} G_ij(t) = c, as scipy's DOP853 event finds it."""
+    n, beta, c = 8, 3.0, 0.9999
+    X = mt.uniform_sphere(n, 16, rng=11)
+    iu = np.triu_indices(n, 1)
+
+    def clustered(t, y):
+        return y.reshape(n, n)[iu].min() - c
+
+    clustered.terminal, clustered.direction = True, 1
+    ref = solve_ivp(_sa_gram_rhs(n, beta), (0.0, 100.0), (X @ X.T).ravel(), method="DOP853",
+                    rtol=1e-12, atol=1e-14, events=clustered)
+    t_ref = ref.t_events[0][0]
+    t = np.linspace(0.0, 100.0, 201)
+    run = R.simulate_gram(X @ X.T, beta, t, model="sa", rtol=1e-10, atol=1e-12, stop_above=c)
+    assert run.status == 1 and abs(run.t_stop / t_ref - 1) < 1e-7, (run.t_stop, t_ref)
+    assert np.array_equal(run.t, t[t < run.t_stop]) and run.gram.shape == (run.t.size, n, n)
+    assert "terminal event" in run.message
+    # the outputs before the stop are those of the run without it (events do not move the steps)
+    free = R.simulate_gram(X @ X.T, beta, t, model="sa", rtol=1e-10, atol=1e-12)
+    assert np.array_equal(free.gram[: run.t.size], run.gram)
+    assert free.status == 0 and math.isnan(free.t_stop)
+    assert free.gram[run.t.size][iu].min() >= c > run.gram[-1][iu].min()
+    # relabelling the tokens changes nothing
+    perm = np.random.default_rng(3).permutation(n)
+    again = R.simulate_gram((X @ X.T)[np.ix_(perm, perm)], beta, t, model="sa", rtol=1e-10, atol=1e-12,
+                            stop_above=c)
+    assert abs(again.t_stop / run.t_stop - 1) < 1e-8
+
+
+def test_stop_above_in_a_batch_waits_for_every_system():
+    n, c = 6, 0.999
+    X = mt.uniform_sphere(n, 8, rng=12)
+    betas = np.array([0.5, 4.0])
+    t = np.geomspace(0.1, 200.0, 40)
+    batch = R.simulate_gram(X @ X.T, betas, t, model="sa", rtol=1e-10, atol=1e-12, stop_above=c)
+    alone = [R.simulate_gram(X @ X.T, b, t, model="sa", rtol=1e-10, atol=1e-12, stop_above=c).t_stop for b in betas]
+    assert alone[0] < alone[1] and abs(batch.t_stop / max(alone) - 1) < 1e-6, (batch.t_stop, alone)
+    assert batch.gram.shape == (batch.t.size, 2, n, n) and batch.t[-1] < batch.t_stop <= t[batch.t.size]
+
+
+def test_stop_above_edge_cases_and_bad_input():
+    G = np.full((3, 3), 0.99995) + (1 - 0.99995) * np.eye(3)
+    start = R.simulate_gram(G, 1.0, [0.0, 1.0], model="sa", stop_above=0.9999)
+    assert start.status == 1 and start.t_stop == 0.0 and start.gram.shape == (0, 3, 3) and start.t.size == 0
+    never = R.simulate_gram(np.eye(3), 1.0, [0.0, 1.0], model="sa", stop_above=0.9)  # orthonormal: a fixed point
+    assert never.status == 0 and math.isnan(never.t_stop) and never.gram.shape == (2, 3, 3)
+    for bad in (1.0, -1.0, 1.5, math.nan):
+        with pytest.raises(ValueError, match="stop_above"):
+            R.simulate_gram(np.eye(3), 1.0, [1.0], stop_above=bad)
+    with pytest.raises(TypeError, match="stop_above"):
+        R.simulate_gram(np.eye(3), 1.0, [1.0], stop_above="0.9")
+    with pytest.raises(ValueError, match="n >= 2"):
+        R.simulate_gram(np.eye(1), 1.0, [1.0], stop_above=0.9)
+
+
 def test_pre_ln_fixed_point_norm_grows_like_the_particles():
     """ρ0 = 1 (all tokens equal): A = θ (SA) or e^β θ (USA), so Pre-LN r = r0 + <θ, A> t."""
     n, beta, r0 = 4, 1.5, 2.0

@@ -71,3 +71,62 @@ def test_dobrushin_bad_input():
     with pytest.raises(ValueError, match="overflows"):
         mt.dobrushin_constant(800.0)
     assert np.isfinite(mt.dobrushin_constant(-700.0))
+
+
+# ----------------------------------------------------------------------------- max_speed
+
+
+def direct_speed(x, w, beta, model):
+    """max_i |Σ_j w_j K(x_j - x_i)| by the double sum (SA: divided by Σ_j w_j e^{β cos})."""
+    diff = x[None, :] - x[:, None]
+    v = (np.exp(beta * np.cos(diff)) * np.sin(diff)) @ w
+    if model == "sa":
+        v = v / (np.exp(beta * np.cos(diff)) @ w)
+    return np.abs(v).max()
+
+
+@pytest.fixture(scope="module")
+def noise_run():
+    """A white-noise run that hands over to the Lagrangian solver (both kinds of snapshot)."""
+    rho0 = mt.white_noise_density(256, 0.01, rng=1)
+    return rho0, mt.solve_circle_pde(rho0, 5.0, np.linspace(0.0, 0.6, 7))
+
+
+def test_max_speed_matches_direct_sums(noise_run):
+    _, run = noise_run
+    assert set(run.method) == {"spectral", "lagrangian"}
+    speed = mt.max_speed(run)
+    assert speed.shape == run.t.shape and np.all(speed >= 0)
+    M = run.theta.size
+    lagrangian = iter(run.points)
+    for i, method in enumerate(run.method):
+        if method == "spectral":
+            w = run.density[i] * 2 * np.pi / M
+            ref = direct_speed(2 * np.pi * np.arange(M) / M, w / w.sum(), 5.0, "usa")
+        else:
+            ref = direct_speed(next(lagrangian), run.weights, 5.0, "usa")
+        assert speed[i] == pytest.approx(ref, rel=1e-10, abs=1e-13), (i, method)
+    assert speed[0] < 1.0 < speed[-1]  # the noise is slow, the clusters fast
+
+
+def test_max_speed_sa_and_uniform():
+    rho0 = (1.0 + 0.2 * np.cos(3 * mt.pde_grid(64))) / (2 * np.pi)
+    run = mt.solve_circle_pde(rho0, 2.0, [0.0, 0.1], method="spectral", model="sa")
+    w = run.density[-1] * 2 * np.pi / 64
+    ref = direct_speed(mt.pde_grid(64), w / w.sum(), 2.0, "sa")
+    assert mt.max_speed(run)[-1] == pytest.approx(ref, rel=1e-10)
+    uniform = mt.solve_circle_pde(np.full(64, 1 / (2 * np.pi)), 2.0, [0.0, 0.1])
+    assert np.all(mt.max_speed(uniform) < 1e-12)  # V[uniform] = 0 (K is odd)
+
+
+def test_max_speed_rotation_invariant(noise_run):
+    rho0, _ = noise_run
+    t = [0.0, 0.2, 0.3]
+    a = mt.solve_circle_pde(rho0, 5.0, t, method="spectral")
+    b = mt.solve_circle_pde(np.roll(rho0, 37), 5.0, t, method="spectral")
+    np.testing.assert_allclose(mt.max_speed(b), mt.max_speed(a), rtol=1e-9)
+
+
+def test_max_speed_bad_input():
+    with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
+        mt.max_speed(np.ones((3, 8)))

@@ -7,6 +7,7 @@ flow is G' = M + Mᵀ, an n×n system whatever the dimension d.
 Reference: P. Rigollet, "The mean-field dynamics of transformers" (2025), arXiv:2512.01868.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -37,6 +38,11 @@ class GramResult:
         Seconds.
     message : str
         The integrator's report.
+    t_stop : float
+        With ``stop_above``: the time at which the last pair of tokens reached it (NaN if
+        none did by ``t_eval[-1]``); NaN without ``stop_above``.
+    status : int
+        0: reached ``t_eval[-1]``; 1: stopped at ``t_stop``.
     """
 
     t: np.ndarray
@@ -47,6 +53,8 @@ class GramResult:
     nfev: int
     wall_time: float
     message: str
+    t_stop: float = math.nan
+    status: int = 0
 
 
 def _gram_field(G, beta, sa):
@@ -63,7 +71,9 @@ def _gram_field(G, beta, sa):
     return M + np.swapaxes(M, 1, 2)
 
 
-def simulate_gram(G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, method="dopri", dt=None):
+def simulate_gram(
+    G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, method="dopri", dt=None, stop_above=None
+):
     """Integrate the SA/USA flow of tokens through their Gram matrix, for a batch of systems.
 
     The tokens enter the Post-LN flow only through G = (<x_i, x_j>): with S the attention
@@ -76,6 +86,17 @@ def simulate_gram(G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, 
     an n×n system whatever the dimension d (d enters only through G(0), of rank <= d).
     The batch (B systems, each with its own β) is solved by one run of the integrator of
     mtlib (:mod:`mtlib._integrate`).
+
+    With ``stop_above`` = c the run stops once every system is clustered at level c,
+    at the first t with
+
+    .. math:: \\min_b \\min_{i<j} G^{(b)}_{ij}(t) = c,
+
+    a terminal event located on the integrator's dense output (as for the ``events`` of
+    :func:`mtlib.simulate`). Nothing is lost at coarser levels: once every pairwise angle
+    is at most δ = arccos(c) < π/4, the tokens lie in a cap of radius δ, every velocity
+    points into the smallest cap containing them, and every inner product stays
+    >= cos(2δ) for ever.
 
     Parameters
     ----------
@@ -94,11 +115,15 @@ def simulate_gram(G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, 
     dt : float > 0, optional
         ``"rk4"``: the largest step (required); ``"dopri"``: the first step (default: chosen
         from the tolerances).
+    stop_above : float in (-1, 1), optional
+        Stop when the smallest off-diagonal entry of all the Gram matrices reaches this
+        value (from below; a batch that starts at or above it stops at t = 0).
 
     Returns
     -------
     GramResult
         ``gram`` of shape (T, B, n, n), or (T, n, n) for a single (n, n) input with scalar β.
+        After a stop, ``t`` and ``gram`` hold only the output times before ``t_stop``.
 
     References
     ----------
@@ -137,14 +162,33 @@ def simulate_gram(G0, beta, t_eval, model=DEFAULT_MODEL, rtol=1e-8, atol=1e-10, 
     if method == "rk4" and dt is None:
         raise ValueError("dt is required for method='rk4' (the largest step)")
     sa = model == "sa"
+    iu = np.triu_indices(n, 1)
+    events = None
+    if stop_above is not None:
+        stop_above = check_real(stop_above, "stop_above", low=-1.0, high=1.0, low_open=True, high_open=True)
+        if n < 2:
+            raise ValueError("stop_above needs n >= 2 tokens (pairs to compare)")
+        if G[:, iu[0], iu[1]].min() >= stop_above:
+            empty = np.empty((0,) + (G.shape[1:] if single else G.shape))
+            return GramResult(t_eval[:0], empty, betas, model, 0, 0, time.perf_counter() - start,
+                              "every pair starts at or above stop_above", 0.0, 1)
+
+        def clustered(t, y):
+            return float(y[:, iu[0], iu[1]].min()) - stop_above
+
+        clustered.terminal = True
+        clustered.direction = 1.0
+        events = clustered
 
     def rhs(t, y):
         return _gram_field(y, betas, sa)
 
-    sol = integrate(rhs, G, t_eval, method=method, dt=dt, rtol=rtol, atol=atol)
+    sol = integrate(rhs, G, t_eval, method=method, dt=dt, rtol=rtol, atol=atol, events=events)
     gram = sol.y[:, 0] if single else sol.y
+    t_stop = float(sol.t_events[0][0]) if sol.status == 1 else math.nan
     return GramResult(
-        t_eval, gram, betas, model, sol.n_steps, sol.nfev, time.perf_counter() - start, sol.message
+        sol.t, gram, betas, model, sol.n_steps, sol.nfev, time.perf_counter() - start, sol.message,
+        t_stop, sol.status,
     )
 
 
