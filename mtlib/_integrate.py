@@ -182,7 +182,8 @@ class _Events:
             try:
                 events = list(events)
             except TypeError:
-                raise TypeError(f"events must be a callable or a sequence of callables, got {type(events).__name__}") from None
+                kind = type(events).__name__
+                raise TypeError(f"events must be a callable or a sequence of callables, got {kind}") from None
         self.funcs, self.terminal, self.direction = [], [], []
         for i, g in enumerate(events):
             if not callable(g):
@@ -306,9 +307,10 @@ def integrate(
     retract : callable, optional
         y -> y, applied to each accepted state.
     events : callable or sequence of callables, optional
-        g(t, y) -> float (y retracted); attributes ``terminal`` (bool, default False:
-        stop at the first crossing) and ``direction`` (> 0: only upward crossings, < 0:
-        only downward, 0: both). A zero at t0 is not a crossing.
+        g(t, y) -> float (y retracted), with optional attributes ``terminal`` (bool,
+        default False; True stops the run at the first crossing) and ``direction``
+        (> 0: only upward crossings, < 0: only downward, 0, the default: both). Every
+        crossing is recorded; a zero at t0 is not a crossing.
     max_steps : int >= 1, optional
         The largest number of step attempts (accepted and rejected); RuntimeError beyond.
     linear : array_like, optional

@@ -29,7 +29,6 @@ from ._validate import (
     check_usa_beta,
     check_weights,
 )
-from .fields import attention  # noqa: F401  (transition: reductions/normalization.py imports it from here)
 
 __all__ = ["simulate", "SimulationResult"]
 

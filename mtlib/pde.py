@@ -146,18 +146,6 @@ class CirclePDESolution:
     tail_ratio: float
     unresolved_reason: object
 
-    @property
-    def diagnostics(self):
-        """Transition shim (issue 12): the old dict of run statistics; goes once the chapters use the fields."""
-        return {
-            "spectral_steps": self.spectral_steps,
-            "lagrangian_steps": self.lagrangian_steps,
-            "mass_error": self.mass_error,
-            "min_density": self.min_density,
-            "tail_ratio": self.tail_ratio,
-            "wall_time": self.wall_time,
-        }
-
 
 # ----------------------------------------------------------------------------- inputs
 
