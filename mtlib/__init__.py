@@ -3,14 +3,26 @@
 The library behind the book. Chapters write ``import mtlib as mt`` and call the public
 names re-exported here; each lives in the module of its mathematical object:
 
-- :mod:`mtlib.dynamics`     initial conditions, velocity fields, energy, ``simulate``
-- :mod:`mtlib.spectral`     Gegenbauer coefficients, growth rates, k_max, harmonic power
+- :mod:`mtlib.initial`      initial conditions: uniform, caps, equiangular, quantile tokens
+- :mod:`mtlib.fields`       the SA/USA velocity fields, the attention output, the energy
+- :mod:`mtlib.dynamics`     ``simulate`` (RK4 or Dormand–Prince, events located in time)
+- :mod:`mtlib.spectral`     Gegenbauer coefficients, growth rates γ_k, k_max
+- :mod:`mtlib.harmonics`    harmonic dimension, Fourier coefficients, harmonic power
+- :mod:`mtlib.linear`       the linear phase: leading mode, exit times, P(k_max leads)
 - :mod:`mtlib.pde`          the mean-field PDE on the circle (spectral and Lagrangian)
+- :mod:`mtlib.grenier`      Grenier's expansion of the PDE solution in powers of ε
+- :mod:`mtlib.measures`     measures of a configuration: clusters, merging, order parameter,
+  circular differences, first crossings, rate fits
 - :mod:`mtlib.wasserstein`  optimal-transport distances on the circle and the sphere
+- :mod:`mtlib.stability`    the Dobrushin constant, the largest PDE speed
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
-- :mod:`mtlib.clusters`     the clusters of an empirical measure: count, centres, masses
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
 - :mod:`mtlib.plotting`     the house style and figure helpers
+- :mod:`mtlib.widgets`      slider presets and ``explore(compute, plot, **sliders)``
+
+``import mtlib`` loads neither matplotlib.pyplot, pandas nor ipywidgets: the modules that
+need them import them when called. The vocabulary shared by every module is written down
+in CONTRIBUTING.md.
 """
 
 # Each block below re-exports the public names of its modules explicitly.
