@@ -80,7 +80,7 @@ from .stability import dobrushin_constant, max_speed  # noqa: F401
 # --- block C: spectral, linear-phase statistics, measures of an empirical measure
 from .spectral import growth_rate, log_growth_rate, growth_rate_quadrature, funk_hecke_eigenvalue, kmax, kmax_switch_points, gegenbauer_coefficients, growth_rate_continuous, relative_rate_gap  # noqa: F401
 from .harmonics import harmonic_dimension, fourier_coefficients, density_fourier_coefficients, density_from_fourier_coefficients, predicted_cluster_positions, harmonic_power, harmonic_components  # noqa: F401
-from .linear import leading_mode, linear_exit_time, linear_density, linear_cluster_positions, linear_perturbation, probability_kmax_leads, exit_mode_probabilities, predicted_exit_time, LinearPhaseExit, linear_phase_exit_time  # noqa: F401
+from .linear import linear_phase_time, leading_mode, linear_exit_time, linear_density, linear_cluster_positions, linear_perturbation, probability_kmax_leads, exit_mode_probabilities, predicted_exit_time, LinearPhaseExit, linear_phase_exit_time  # noqa: F401
 from .measures import Clusters, find_clusters, merge_coincident, histogram_peaks, density_peaks, match_error, circular_difference, circle_spacings, closest_pair, order_parameter, first_crossing, fit_rate  # noqa: F401
 # --- end block C
 # --- block D: sweeps, plotting, widgets (mt.widgets.*: its presets are not re-exported here)

@@ -7,6 +7,7 @@ the initial modes are of size ``1/√N`` with ``N|ĉ_k(0)|²`` asymptotically ii
 mode that leads then is random: k_max wins with a probability that tends to 1 as N grows,
 slowly when the two largest rates are close. This module turns that picture into numbers:
 
+- the duration ``T_N`` of the linear phase (:func:`linear_phase_time`);
 - from given initial modes: the leading mode at a time (:func:`leading_mode`), the exit
   time of the linear flow (:func:`linear_exit_time`), the linear solution and its maxima
   (:func:`linear_density`, :func:`linear_cluster_positions`), the linear perturbation on
@@ -39,6 +40,7 @@ from .pde import linearized_solution
 from .spectral import growth_rate, kmax
 
 __all__ = [
+    "linear_phase_time",
     "leading_mode",
     "linear_exit_time",
     "linear_density",
@@ -67,6 +69,43 @@ def _check_modes(c, name="c0"):
 def _circle_rates(n_modes, beta):
     """γ_1..γ_n on the circle; SA rates beyond the USA overflow (same ratios and products γτ)."""
     return growth_rate(np.arange(1, n_modes + 1), beta, 2, "usa" if abs(beta) <= USA_MAX_BETA else "sa")
+
+
+def linear_phase_time(beta, N, d=2, model=DEFAULT_MODEL):
+    """The duration ``T_N = ln N / (2γ_max)`` of the linear phase from N uniform tokens.
+
+    .. math:: T_N = \\frac{\\ln N}{2\\,γ_{k_{max}}}
+
+    the time at which the linear flow takes the mean size ``E||P_k μ_t||² ∝ e^{2γ_k t}/N``
+    of the fastest mode from its central-limit value ``1/N`` to order one; the tokens
+    leave the neighbourhood of the uniform state and the k_max clusters form near it.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature (|β| <= 700 for USA); γ_max > 0 for every β.
+    N : float, >= 1
+        Number of tokens.
+    d : int, >= 2
+        Ambient dimension (rates of :func:`mtlib.growth_rate`).
+    model : {"usa", "sa"}
+        Attention model (its rates set the time scale).
+
+    Returns
+    -------
+    float
+        T_N >= 0, in the time units of :func:`mtlib.simulate`.
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Theorem 4.2 and Figure 2 (T_N ≈ 0.27 for
+    β = 5, N = 2·10⁴ on the circle).
+    """
+    beta = check_real(beta, "beta")
+    N = check_real(N, "N", low=1.0)
+    model = check_model(model)
+    check_usa_beta(beta, model)
+    return float(np.log(N) / (2 * growth_rate(kmax(beta, d, model), beta, d, model)))
 
 
 # ----------------------------------------------------------------------------- given initial modes

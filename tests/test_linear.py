@@ -99,6 +99,45 @@ def t_max_of(beta, N):
     return math.log(N) / (2 * mt.growth_rate(mt.kmax(beta), beta))
 
 
+# ----------------------------------------------------------------------------- linear_phase_time
+
+
+@pytest.mark.parametrize("beta, d", [(5.0, 2), (7.0, 2), (0.0, 2), (-3.0, 2), (3.0, 3), (10.0, 5)])
+def test_linear_phase_time_against_quadrature_rates(beta, d):
+    # γ_max by brute force over the quadrature rates (independent of the Bessel closed form)
+    g_max = max(mt.growth_rate_quadrature(k, beta, d) for k in range(1, 30))
+    for N in (1.0, 1e3, 2e4, 1e9):
+        assert mt.linear_phase_time(beta, N, d) == pytest.approx(math.log(N) / (2 * g_max), rel=1e-10, abs=1e-15)
+    assert mt.linear_phase_time(beta, 1e8, d) == pytest.approx(2 * mt.linear_phase_time(beta, 1e4, d), rel=1e-14)
+    assert mt.linear_phase_time(beta, 2e4, d, model="sa") > 0
+
+
+def test_linear_phase_time_grows_the_fastest_mode_from_its_clt_size_to_one():
+    # the paper's Figure 2 setting, through the linearised PDE: |c_kmax(0)| = N^{-1/2} -> |c_kmax(T_N)| = 1
+    beta, N, M = 5.0, 2e4, 256
+    T = mt.linear_phase_time(beta, N)
+    assert T == t_max_of(beta, N)  # the chapters' formula, bit for bit
+    assert abs(T - 0.27) < 0.005  # Bruno, Pasqualotto, Agazzi (2025), Figure 2
+    k = np.arange(1, 9)
+    c0 = np.full(k.size, 1 / np.sqrt(N), dtype=complex)
+    ct = mt.density_fourier_coefficients(mt.linearized_solution(mt.density_from_fourier_coefficients(c0, k, M), beta, T), k)
+    assert np.abs(ct).max() == pytest.approx(1.0, rel=1e-9)
+    assert int(np.argmax(np.abs(ct))) + 1 == mt.kmax(beta)
+
+
+def test_linear_phase_time_bad_input():
+    with pytest.raises(ValueError, match="N must be >= 1"):
+        mt.linear_phase_time(5.0, 0.5)
+    with pytest.raises(TypeError, match="beta"):
+        mt.linear_phase_time("5", 1e3)
+    with pytest.raises(ValueError, match="overflows"):
+        mt.linear_phase_time(800.0, 1e3)
+    with pytest.raises(ValueError, match="model"):
+        mt.linear_phase_time(5.0, 1e3, model="softmax")
+    with pytest.raises(ValueError, match="d must be"):
+        mt.linear_phase_time(5.0, 1e3, d=1)
+
+
 # ----------------------------------------------------------------------------- leading_mode
 
 
