@@ -37,7 +37,7 @@ def main():
         ref = mt.solve_circle_pde(rho0, beta, t, rtol=1e-8, n_points=2 * M)
         # spectral snapshots are node values of a band-limited density, Lagrangian ones cell
         # averages (the reference hands over at about the same time)
-        spectral = t <= min(r.handover_time or np.inf for r in (sol, ref))
+        spectral = t <= min(np.inf if r.handover_time is None else r.handover_time for r in (sol, ref))
         w1 = max(
             mt.wasserstein_circle_densities(a, b, sampling="nodes" if s else "cells")
             for a, b, s in zip(sol.density, ref.density, spectral)
