@@ -324,10 +324,11 @@ def explore(compute, plot, *, figsize=None, show=True, **controls):
 
     Parameters
     ----------
-    compute : callable
+    compute : callable or None
         ``compute(**values) -> data``, called with one keyword per control (its name in
         this call, e.g. ``β``). A pure function of its arguments (seed its randomness),
-        so that a figure can be rebuilt from the values alone.
+        so that a figure can be rebuilt from the values alone. None: nothing to compute,
+        ``plot`` receives the values as a dict.
     plot : callable
         ``plot(data, fig)`` draws ``data`` on ``fig``, a new, empty matplotlib Figure of
         size ``figsize`` (make axes with ``fig.subplots(...)`` or ``fig.add_subplot``).
@@ -377,6 +378,8 @@ class Explorer:
     def __init__(self, compute, plot, controls, figsize=None):
         import ipywidgets
 
+        if compute is None:
+            compute = dict
         for name, func in (("compute", compute), ("plot", plot)):
             if not callable(func):
                 raise TypeError(f"{name} must be callable, got {type(func).__name__}")

@@ -331,3 +331,12 @@ def test_executed_notebook_saves_sliders_and_figure():
     assert len(images) == 1 and base64.b64decode(images[0]).startswith(b"\x89PNG")
     assert not [o for c in nb.cells for o in c.outputs if o["output_type"] == "error"]
     assert json.dumps(nb.cells[2].outputs) == "[]", "the redraw goes to the widget, not the cell"
+
+
+def test_explore_without_compute_passes_the_values_to_plot():
+    seen = []
+    ex = W.explore(compute=None, plot=lambda data, fig: seen.append(data), show=False,
+                   β=W.beta(5.0), seed=W.seed(3))
+    assert seen == [{"β": 5.0, "seed": 3}] and ex.data == {"β": 5.0, "seed": 3}
+    ex.controls["β"].value = 6.0
+    assert seen[-1] == {"β": 6.0, "seed": 3}
