@@ -85,11 +85,6 @@ class SimulationResult:
         """True when the states are angles on the circle."""
         return self.states.ndim == 2
 
-    @property
-    def n_velocity_evals(self):
-        """Transition shim (issue 12): the old name of ``nfev``; goes once the chapters use nfev."""
-        return self.nfev
-
 
 def _stiffness(beta, model):
     """L(β): a bound on the fastest rate of the field, 2e^{|β|} (USA), 2(1 + 2|β|) (SA)."""
