@@ -454,6 +454,12 @@ def test_chapter8_sweep_call_matches_a_converged_run():
         slow = R.simulate_gram(X @ X.T, beta, np.concatenate([[0.0], t]), model="sa", rtol=1e-11, atol=1e-13)
         assert np.array_equal(R.clustered_pair_fraction(fast.gram[1:]), R.clustered_pair_fraction(slow.gram[1:]))
         assert np.max(np.abs(fast.gram - slow.gram)) < 1e-5
+        # the chapter stops at 0.9999 and sets P = 1 from there on: what the converged run gives
+        stop = R.simulate_gram(X @ X.T, beta, t, model="sa", rtol=1e-7, atol=1e-9, stop_above=0.9999)
+        P = np.ones(t.size)
+        P[: stop.t.size] = R.clustered_pair_fraction(stop.gram)
+        assert np.array_equal(P, R.clustered_pair_fraction(slow.gram[1:]))
+    assert stop.status == 1  # β = 6 clusters before t = 200
 
 
 def _sa_gram_rhs(n, beta):
