@@ -17,7 +17,7 @@ import numpy as np
 from ._constants import TWO_PI
 from ._integrate import integrate
 from ._pde_operator import CircleOperator, check_density
-from ._validate import check_int, check_real, check_times, check_usa_beta
+from ._validate import check_array, check_int, check_real, check_times, check_usa_beta
 from .pde import pde_grid
 
 __all__ = ["GrenierExpansion", "grenier_expansion"]
@@ -55,6 +55,25 @@ class GrenierExpansion:
         """The approximation ``1/(2π) + Σ_{j<=order} u_j``, shape (T, M)."""
         order = check_int(order, "order", low=0, high=self.terms.shape[0])
         return 1.0 / TWO_PI + self.terms[:order].sum(axis=0)
+
+    def errors(self, reference):
+        """Sup-norm error of every partial sum against a reference solution, shape (order, T).
+
+        .. math:: e_M(t) = \\max_j \\Big|ρ(t, θ_j) - \\tfrac{1}{2π} - \\sum_{i<=M} u_i(t, θ_j)\\Big|,
+                  \\qquad M = 1, \\dots, \\text{order}
+
+        Parameters
+        ----------
+        reference : array_like, shape (T, M)
+            The solution on the same times and grid, e.g. ``solve_circle_pde(...).density``.
+
+        Returns
+        -------
+        ndarray, shape (order, T)
+            Row M-1 holds e_M; of size ``(ε e^{γ_max t})^{M+1}`` in the quasi-linear phase.
+        """
+        reference = check_array(reference, "reference", ndim=2, shape=self.terms.shape[1:])
+        return np.array([np.max(np.abs(self.partial_sum(o) - reference), axis=1) for o in range(1, self.terms.shape[0] + 1)])
 
 
 def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):

@@ -18,13 +18,23 @@ from scipy import special
 
 from . import _kernels_circle as _kc
 from ._constants import TWO_PI
-from ._validate import check_angles, check_array, check_degrees, check_int, check_unit_rows, check_weights
+from ._validate import (
+    check_angles,
+    check_array,
+    check_degrees,
+    check_int,
+    check_real,
+    check_rng,
+    check_unit_rows,
+    check_weights,
+)
 
 __all__ = [
     "harmonic_dimension",
     "fourier_coefficients",
     "density_fourier_coefficients",
     "density_from_fourier_coefficients",
+    "random_fourier_coefficients",
     "predicted_cluster_positions",
     "harmonic_power",
     "harmonic_components",
@@ -211,6 +221,45 @@ def density_from_fourier_coefficients(c, k, M):
     return (1.0 + 2.0 * np.real(np.exp(1j * np.outer(grid, k)) @ c)) / TWO_PI
 
 
+def random_fourier_coefficients(shape, eps, rng=None):
+    """Independent complex Gaussian Fourier coefficients of rms size ε (white noise on chosen modes).
+
+    .. math:: c = ε\\,\\frac{ξ + iη}{\\sqrt 2}, \\qquad ξ, η \\ \\text{iid } N(0, 1),
+              \\qquad E|c|^2 = ε^2
+
+    all real parts ξ (an array of ``shape``) drawn first, then all imaginary parts η.
+    ``mt.density_from_fourier_coefficients(c, k, M)`` turns a 1-D draw into the uniform
+    density plus white noise on the modes ``k`` only (a noisy start on the invariant
+    manifold of 2π/p-periodic densities when k holds the multiples of p);
+    :func:`mtlib.white_noise_density` puts noise on every mode of a grid.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Shape of the output (e.g. ``K`` modes, or ``(draws, K)``).
+    eps : float, >= 0
+        rms modulus ε of each coefficient.
+    rng : numpy.random.Generator, int or None
+        Random source or seed.
+
+    Returns
+    -------
+    ndarray of complex, shape ``shape``
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Section 4.3 (noisy initial data, Figure 4).
+    """
+    eps = check_real(eps, "eps", low=0.0)
+    rng = check_rng(rng)
+    size = (shape,) if np.ndim(shape) == 0 else tuple(shape)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in size):
+        raise TypeError(f"shape must be a non-negative int or a tuple of them, got {shape!r}")
+    xi = rng.standard_normal(size)
+    eta = rng.standard_normal(size)
+    return eps * (xi + 1j * eta) / np.sqrt(2)
+
+
 def predicted_cluster_positions(theta0, k, weights=None):
     """Where the linear theory puts the k clusters grown from the initial angles θ(0).
 
@@ -272,17 +321,24 @@ def _power_sphere3(X, w, k):
     return float(4.0 * np.pi * np.sum(mult * np.abs(sums) ** 2))
 
 
-def _power_direct(X, w, k, d):
-    """dim H_k Σ_{i,j} w_i w_j R_k(<x_i,x_j>), Gram rows formed _BLOCK at a time."""
+def _power_direct(X, w, degrees, d):
+    """dim H_k Σ_{i,j} w_i w_j R_k(<x_i,x_j>) for sorted distinct degrees, Gram rows formed _BLOCK at a time."""
     nu = (d - 2) / 2.0
-    total = 0.0
+    top = int(degrees[-1])
+    wanted = {int(k): j for j, k in enumerate(degrees)}
+    totals = np.zeros(degrees.size)
     for s in range(0, X.shape[0], _BLOCK):
         t = np.clip(X[s : s + _BLOCK] @ X.T, -1.0, 1.0)
-        r_prev, r = np.ones_like(t), t
-        for n in range(1, k):  # R_{n+1} = (2(n+ν) t R_n - n R_{n-1}) / (n + 2ν)
-            r_prev, r = r, (2.0 * (n + nu) * t * r - n * r_prev) / (n + 2.0 * nu)
-        total += float(w[s : s + _BLOCK] @ ((r if k > 0 else r_prev) @ w))
-    return harmonic_dimension(k, d) * total
+        r, r_next = np.ones_like(t), t  # R_n and R_{n+1}, from n = 0
+        for n in range(top + 1):
+            if n in wanted:
+                totals[wanted[n]] += float(w[s : s + _BLOCK] @ (r @ w))
+            if n + 2 <= top:  # R_{m+1} = (2(m+ν) t R_m - m R_{m-1}) / (m + 2ν), m = n + 1
+                m = n + 1
+                r, r_next = r_next, (2.0 * (m + nu) * t * r_next - m * r) / (m + 2.0 * nu)
+            else:
+                r = r_next
+    return harmonic_dimension(degrees, d) * totals
 
 
 def harmonic_power(X, k, weights=None, method="auto"):
@@ -299,14 +355,15 @@ def harmonic_power(X, k, weights=None, method="auto"):
     (O(N² k), Gram matrix formed in blocks of 1024 rows, normalised Gegenbauer polynomials
     by their three-term recurrence); ``"harmonics"`` sums spherical harmonics,
     O(N·dim H_k) (d = 2: ``2|ĉ_k|²``; d = 3: scipy's ``sph_harm_y``); ``"auto"`` takes
-    ``"harmonics"`` for d <= 3 and ``"direct"`` otherwise.
+    ``"harmonics"`` for d <= 3 and ``"direct"`` otherwise. Several degrees at once share
+    one pass of the recurrence (``"direct"``); each value equals the one-degree call.
 
     Parameters
     ----------
     X : array_like, shape (N, d) or (N,)
         Unit rows (points on S^{d-1}, d >= 2), or angles on the circle.
-    k : int, >= 0
-        Degree.
+    k : int or array_like of int, >= 0
+        Degree(s).
     weights : array_like, shape (N,), optional
         Probability weights; default uniform.
     method : {"auto", "direct", "harmonics"}
@@ -314,15 +371,15 @@ def harmonic_power(X, k, weights=None, method="auto"):
 
     Returns
     -------
-    float
-        ``||P_k μ||²``.
+    float or ndarray
+        ``||P_k μ||²``, with the shape of ``k`` (a float for a scalar ``k``).
 
     References
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.2; the addition theorem for spherical
     harmonics.
     """
-    k = check_int(k, "k", low=0)
+    k, scalar = check_degrees(k)
     if np.ndim(X) == 1:
         theta = check_angles(X, "X")
         X = np.column_stack([np.cos(theta), np.sin(theta)])
@@ -334,13 +391,18 @@ def harmonic_power(X, k, weights=None, method="auto"):
         raise ValueError(f"method must be one of ['auto', 'direct', 'harmonics'], got {method!r}")
     if method == "auto":
         method = "harmonics" if d <= 3 else "direct"
-    if method == "harmonics":
-        if d == 2:
-            return _power_circle(np.arctan2(X[:, 1], X[:, 0]), w, k)
-        if d == 3:
-            return _power_sphere3(X, w, k)
+    degrees, where = np.unique(k, return_inverse=True)
+    if method == "direct":
+        powers = _power_direct(X, w, degrees, d) if degrees.size else np.zeros(0)
+    elif d == 2:
+        theta = np.arctan2(X[:, 1], X[:, 0])
+        powers = np.array([_power_circle(theta, w, kk) for kk in degrees])
+    elif d == 3:
+        powers = np.array([_power_sphere3(X, w, kk) for kk in degrees])
+    else:
         raise ValueError(f"method='harmonics' is implemented for d <= 3, got d = {d}; use 'direct'")
-    return _power_direct(X, w, k, d)
+    out = powers[where.reshape(k.shape)] if degrees.size else np.zeros(k.shape)
+    return float(out) if scalar else out
 
 
 def harmonic_components(X, K, points, weights=None):

@@ -42,6 +42,7 @@ from ._integrate import integrate
 from ._pde_operator import CircleOperator, cfl_step, check_density
 from ._validate import check_choice, check_int, check_model, check_real, check_rng, check_times, check_usa_beta
 from .dynamics import simulate
+from .harmonics import density_fourier_coefficients, fourier_coefficients
 from .initial import quantile_tokens
 from .spectral import growth_rate
 
@@ -145,6 +146,22 @@ class CirclePDESolution:
     min_density: float
     tail_ratio: float
     unresolved_reason: object
+
+    def fourier_coefficients(self, k):
+        """Fourier coefficients ``c_k(t) = ∫ ρ(t, θ) e^{-ikθ} dθ`` of every snapshot, shape (T,) + np.shape(k).
+
+        Spectral snapshots: the trapezoid rule on the grid
+        (:func:`mtlib.density_fourier_coefficients`, exact for the band-limited solution);
+        Lagrangian snapshots: the weighted points (:func:`mtlib.fourier_coefficients`),
+        not their binned density. ``k``: int or array of int, ``|k| <= M // 2``.
+        """
+        spectral = self.method == "spectral"
+        out = np.empty((self.t.size,) + np.shape(k), dtype=np.complex128)
+        if spectral.any():
+            out[spectral] = density_fourier_coefficients(self.density[spectral], k)
+        if self.points is not None:
+            out[~spectral] = fourier_coefficients(self.points, k, weights=self.weights)
+        return out
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -1,20 +1,35 @@
-"""Stability constants of the mean-field limit: how fast two token measures can separate.
+"""Stability of the mean-field limit, and the quantities that watch a PDE solution.
 
 The Dobrushin argument bounds :math:`W_1(\\mu_t, \\nu_t) \\le e^{Lt} W_1(\\mu_0, \\nu_0)` for any
 two solutions of the continuity equation (N tokens against the PDE, in particular), with
 L the Lipschitz constant of the field in the point and in the measure
-(:func:`dobrushin_constant`). The largest speed of a solution (:func:`max_speed`) is what
-the CFL condition of an explicit grid scheme for that equation bounds.
+(:func:`dobrushin_constant`); :func:`wasserstein_to_solution` measures the distance of
+tokens to a snapshot of :func:`mtlib.solve_circle_pde`. Along such a solution: the largest
+speed (:func:`max_speed`), which the CFL condition of an explicit grid scheme bounds; the
+energy and its dissipation (:func:`energy_and_dissipation`), for the gradient-flow
+identity dE/dt = ∫ρ V²; the two signs that the grid stops resolving the spectral
+solution (:func:`resolution_monitors`).
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
-from ._validate import check_int, check_model, check_real, check_usa_beta
-from .fields import velocity_circle
+from ._validate import check_angles, check_int, check_model, check_real, check_usa_beta
+from .fields import energy_circle, velocity_circle
+from .harmonics import density_fourier_coefficients
 from .pde import CirclePDESolution
+from .wasserstein import wasserstein_circle, wasserstein_circle_density
 
-__all__ = ["dobrushin_constant", "max_speed"]
+__all__ = [
+    "dobrushin_constant",
+    "max_speed",
+    "energy_and_dissipation",
+    "ResolutionMonitors",
+    "resolution_monitors",
+    "wasserstein_to_solution",
+]
 
 
 def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
@@ -83,6 +98,13 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
     return float(2.0 * (beta + 1.0) + np.exp(2.0 * beta) * (2.0 * beta + 1.0))
 
 
+def _check_solution(solution):
+    if not isinstance(solution, CirclePDESolution):
+        raise TypeError(
+            f"solution must be a CirclePDESolution (from mt.solve_circle_pde), got {type(solution).__name__}"
+        )
+
+
 def max_speed(solution):
     """Largest speed max_θ |V(t, θ)| of a solution of the circle PDE, at each of its snapshots.
 
@@ -113,10 +135,7 @@ def max_speed(solution):
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (the mean-field PDE); R. Courant,
     K. Friedrichs, H. Lewy, Math. Ann. 100 (1928) (the CFL condition).
     """
-    if not isinstance(solution, CirclePDESolution):
-        raise TypeError(
-            f"solution must be a CirclePDESolution (from mt.solve_circle_pde), got {type(solution).__name__}"
-        )
+    _check_solution(solution)
     M = solution.theta.size
     points = iter(() if solution.points is None else solution.points)
     speed = np.empty(solution.t.size)
@@ -128,3 +147,149 @@ def max_speed(solution):
             x, w = next(points), solution.weights
         speed[i] = np.abs(velocity_circle(x, solution.beta, model=solution.model, weights=w)).max()
     return speed
+
+
+def energy_and_dissipation(solution):
+    """The USA energy E(ρ_t) and its rate ∫ρ_t V[ρ_t]² at each snapshot of a circle PDE solution.
+
+    .. math::
+
+        E(ρ) = \\frac{1}{2β} \\iint e^{β\\cos(θ-θ')} ρ(θ)ρ(θ')\\,dθ\\,dθ', \\qquad
+        \\frac{dE}{dt} = \\int ρ\\, V[ρ]^2 \\,dθ \\ge 0
+
+    (USA is the Wasserstein gradient flow of E: the energy increases at the rate of the
+    dissipation). Each snapshot is the weighted measure of the grid nodes θ_j with the cell
+    masses w_j = ρ_j 2π/M (the trapezoid rule, spectrally accurate for the band-limited
+    spectral snapshots; values below 0, at most 1e-8, count as 0), or of the Lagrangian
+    points with their masses; then ``E = mt.energy_circle(θ, β, weights=w)`` and the
+    dissipation is ``Σ_j w_j V_j²`` with ``V = mt.velocity_circle(θ, β, weights=w)``.
+
+    Parameters
+    ----------
+    solution : CirclePDESolution
+        From :func:`mtlib.solve_circle_pde` with ``model="usa"`` and β ≠ 0.
+
+    Returns
+    -------
+    energy, dissipation : ndarray, shape (T,)
+        E(ρ_t) and ∫ρ_t V² at the output times ``solution.t``.
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Section 2 (the energy E_β and the gradient flow).
+    """
+    _check_solution(solution)
+    if solution.model != "usa":
+        raise ValueError(f"the energy identity holds for model='usa', got a solution with model={solution.model!r}")
+    M = solution.theta.size
+    points = iter(() if solution.points is None else solution.points)
+    energy, dissipation = np.empty(solution.t.size), np.empty(solution.t.size)
+    for i, method in enumerate(solution.method):
+        if method == "spectral":
+            x, w = solution.theta, np.maximum(solution.density[i] * (TWO_PI / M), 0.0)
+        else:
+            x, w = next(points), solution.weights
+        energy[i] = energy_circle(x, solution.beta, weights=w)
+        dissipation[i] = np.sum(w * velocity_circle(x, solution.beta, weights=w) ** 2)
+    return energy, dissipation
+
+
+@dataclass(frozen=True)
+class ResolutionMonitors:
+    """The two resolution monitors of the spectral snapshots of a circle PDE solution.
+
+    Attributes
+    ----------
+    t : ndarray, shape (T_S,)
+        Times of the spectral snapshots.
+    min_density : ndarray, shape (T_S,)
+        ``min_j ρ(t, θ_j)``.
+    tail : ndarray, shape (T_S,)
+        ``(Σ_{M/6 < m <= M/3} |c_m(t)|²)^{1/2}``, ``c_m = ∫ρ e^{-imθ}``: the energy in the
+        upper half of the retained band.
+    """
+
+    t: np.ndarray
+    min_density: np.ndarray
+    tail: np.ndarray
+
+
+def resolution_monitors(solution):
+    """Minimum and spectral tail of every spectral snapshot: the solver's two signs of under-resolution.
+
+    .. math::
+
+        \\min_j ρ(t, θ_j), \\qquad
+        \\mathrm{tail}(t) = \\Big(\\sum_{⌊M/3⌋/2 < m \\le ⌊M/3⌋} |c_m(t)|^2\\Big)^{1/2}
+
+    with ``c_m`` from :func:`mtlib.density_fourier_coefficients`. The spectral solver of
+    :func:`mtlib.solve_circle_pde` keeps a grid while the density stays above -1e-8 and the
+    tail below ``max(tail_factor · tail(0), tail_tol)`` (defaults 10 and 1e-7, tail(0) of
+    the projected initial density), then hands over to the Lagrangian solver.
+
+    Parameters
+    ----------
+    solution : CirclePDESolution
+        From :func:`mtlib.solve_circle_pde`.
+
+    Returns
+    -------
+    ResolutionMonitors
+        Over the snapshots with ``solution.method == "spectral"`` (empty arrays if none).
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Section 4 (the PDE on the circle); the 2/3
+    dealiasing rule of S. A. Orszag, J. Atmos. Sci. 28 (1971).
+    """
+    _check_solution(solution)
+    spectral = solution.method == "spectral"
+    rho = solution.density[spectral]
+    kc = solution.theta.size // 3
+    tail = np.zeros(0)
+    if rho.size:
+        c_tail = density_fourier_coefficients(rho, np.arange(kc // 2 + 1, kc + 1))
+        tail = np.sqrt(np.sum(np.abs(c_tail) ** 2, axis=1))
+    return ResolutionMonitors(t=solution.t[spectral], min_density=rho.min(axis=1, initial=np.inf), tail=tail)
+
+
+def wasserstein_to_solution(u, solution, index=-1, p=1, u_weights=None):
+    """Wasserstein distance W_p between tokens on the circle and one snapshot of a circle PDE solution.
+
+    .. math:: W_p(μ^N, ρ_t)^p = \\min_{π} \\int d(θ, θ')^p \\,dπ(θ, θ'), \\qquad d = \\text{arc length}
+
+    A spectral snapshot is the density through its node values
+    (``mt.wasserstein_circle_density(u, density[index], p, sampling="nodes")``); a
+    Lagrangian one is the weighted points that carry it
+    (``mt.wasserstein_circle(u, points, p, v_weights=weights)``), exact even when the
+    density has concentrated into near-Diracs.
+
+    Parameters
+    ----------
+    u : array_like, shape (N,)
+        Token angles (radians).
+    solution : CirclePDESolution
+        From :func:`mtlib.solve_circle_pde`.
+    index : int
+        Snapshot, an index into ``solution.t`` (negative counts from the end).
+    p : float, >= 1
+        Order of the distance.
+    u_weights : array_like, shape (N,), optional
+        Token masses (default 1/N each).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Theorem 3.1 (the mean-field limit in W_1).
+    """
+    _check_solution(solution)
+    u = check_angles(u, "u")
+    T = solution.t.size
+    index = check_int(index, "index", low=-T, high=T - 1) % T
+    if solution.method[index] == "spectral":
+        return wasserstein_circle_density(u, solution.density[index], p=p, u_weights=u_weights, sampling="nodes")
+    j = int(np.sum(solution.method[:index] == "lagrangian"))
+    return wasserstein_circle(u, solution.points[j], p=p, u_weights=u_weights, v_weights=solution.weights)

@@ -63,3 +63,25 @@ def test_bad_input():
         mt.grenier_expansion(good, 5.0, [0, 1], rtol=0.0)
     with pytest.raises(ValueError, match="order"):
         mt.grenier_expansion(good, 5.0, [0, 0.1], order=2).partial_sum(3)
+
+
+def test_errors_per_order_match_a_loop_over_times_and_points():
+    M = 64
+    θ = mt.pde_grid(M)
+    rho0 = (1 + 2e-3 * (np.cos(2 * θ) + 0.4 * np.sin(3 * θ))) / TWO_PI
+    t = np.array([0.0, 0.1, 0.15])
+    exact = mt.solve_circle_pde(rho0, 5.0, t, method="spectral", rtol=1e-11).density
+    expansion = mt.grenier_expansion(rho0, 5.0, t, order=3)
+    errors = expansion.errors(exact)
+    assert errors.shape == (3, t.size)
+    for m in range(1, 4):
+        for i in range(t.size):
+            approx = 1 / TWO_PI + sum(expansion.terms[j, i] for j in range(m))
+            ref = max(abs(exact[i, n] - approx[n]) for n in range(M))
+            assert errors[m - 1, i] == pytest.approx(ref, rel=1e-12, abs=1e-18), (m, i)
+    assert np.all(errors[1:, -1] < errors[:-1, -1])  # each order helps at t = 0.15
+    np.testing.assert_array_equal(expansion.errors(expansion.partial_sum(2))[1], 0.0)
+    with pytest.raises(ValueError, match="reference must have shape"):
+        expansion.errors(exact[:, :-1])
+    with pytest.raises(ValueError, match="reference must have 2"):
+        expansion.errors(exact[0])

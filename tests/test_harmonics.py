@@ -292,3 +292,62 @@ def test_density_round_trip_and_shift_properties(modes, parts, M, shift):
     # a shift by whole cells is a phase, and the moduli do not change
     c_shift = mt.density_fourier_coefficients(np.roll(rho, shift), k)
     np.testing.assert_allclose(c_shift, c * np.exp(-2j * np.pi * k * shift / M), atol=1e-15)
+
+
+def test_random_fourier_coefficients_level_order_and_density():
+    eps = 6e-4
+    c = mt.random_fourier_coefficients((4000, 5), eps, rng=4)
+    assert c.shape == (4000, 5) and c.dtype == np.complex128
+    # E|c|² = ε², real and imaginary parts independent with variance ε²/2
+    assert np.mean(np.abs(c) ** 2) == pytest.approx(eps**2, rel=0.05)
+    assert np.var(c.real) == pytest.approx(eps**2 / 2, rel=0.05)
+    assert np.var(c.imag) == pytest.approx(eps**2 / 2, rel=0.05)
+    assert abs(np.corrcoef(c.real.ravel(), c.imag.ravel())[0, 1]) < 0.03
+    # the draw: all real parts first, then all imaginary parts
+    g = np.random.default_rng(4)
+    xi, eta = g.standard_normal((4000, 5)), g.standard_normal((4000, 5))
+    np.testing.assert_allclose(c, eps * (xi + 1j * eta) / np.sqrt(2), rtol=1e-15)
+    assert mt.random_fourier_coefficients(3, 1.0, rng=0).shape == (3,)
+    np.testing.assert_array_equal(mt.random_fourier_coefficients(3, 1.0, rng=0),
+                                  mt.random_fourier_coefficients(3, 1.0, rng=np.random.default_rng(0)))
+    assert np.all(mt.random_fourier_coefficients(4, 0.0, rng=1) == 0)
+    # white noise on the multiples of 3 only: the density keeps period 2π/3
+    k = np.arange(3, 64, 3)
+    rho = mt.density_from_fourier_coefficients(mt.random_fourier_coefficients(k.size, 1e-3, rng=2), k, 192)
+    np.testing.assert_allclose(rho, np.roll(rho, 64), atol=1e-15)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        mt.random_fourier_coefficients(3, -1.0)
+    with pytest.raises(TypeError, match="shape must be"):
+        mt.random_fourier_coefficients(2.5, 1.0)
+    with pytest.raises(TypeError, match="rng"):
+        mt.random_fourier_coefficients(2, 1.0, rng="seed")
+
+
+@pytest.mark.parametrize("d, method", [(2, "harmonics"), (3, "harmonics"), (3, "direct"), (5, "direct")])
+def test_harmonic_power_of_several_degrees_equals_one_call_per_degree(d, method):
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((1300, d))  # more rows than one Gram block
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    w = rng.uniform(0.5, 1.5, 1300)
+    w /= w.sum()
+    k = np.array([[4, 0, 2], [7, 2, 1]])
+    powers = mt.harmonic_power(X, k, weights=w, method=method)
+    assert powers.shape == (2, 3)
+    G = np.clip(X @ X.T, -1, 1)
+    for idx in np.ndindex(k.shape):
+        kk = int(k[idx])
+        assert powers[idx] == mt.harmonic_power(X, kk, weights=w, method=method), idx
+        # the addition theorem with scipy's Gegenbauer (Chebyshev on the circle) polynomials
+        if d == 2:
+            R = np.cos(kk * np.arccos(G))
+        else:
+            R = special.eval_gegenbauer(kk, (d - 2) / 2, G) / special.eval_gegenbauer(kk, (d - 2) / 2, 1.0)
+        ref = mt.harmonic_dimension(kk, d) * (w @ R @ w)
+        assert powers[idx] == pytest.approx(ref, rel=1e-9, abs=1e-14), idx
+    assert isinstance(mt.harmonic_power(X, 3, method=method), float)
+    assert mt.harmonic_power(X, np.arange(0), method=method).shape == (0,)
+    assert mt.harmonic_power(X, [0], method=method)[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        mt.harmonic_power(X, [1, -1], method=method)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        mt.harmonic_power(X, [1.5], method=method)

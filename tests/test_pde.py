@@ -251,3 +251,33 @@ def test_auto_hand_over_records_why_the_grid_stopped_resolving():
     assert reason.startswith(("negative density", "spectral tail"))
     with pytest.raises(mt.UnderResolvedError, match=reason.split(" ")[0]):
         mt.solve_circle_pde(rho0, 5.0, [0.0, 0.5], method="spectral")
+
+
+def test_solution_fourier_coefficients_match_direct_sums():
+    rho0 = mt.white_noise_density(256, 0.01, rng=3)
+    sol = mt.solve_circle_pde(rho0, 5.0, np.linspace(0.0, 0.6, 7))
+    assert set(sol.method) == {"spectral", "lagrangian"}
+    k = np.array([0, 1, 3, -2, 40])
+    c = sol.fourier_coefficients(k)
+    assert c.shape == (7, 5) and c.dtype == np.complex128
+    lagrangian = iter(sol.points)
+    for i, method in enumerate(sol.method):
+        if method == "spectral":  # the trapezoid rule, summed directly
+            ref = np.exp(-1j * np.outer(k, sol.theta)) @ sol.density[i] * TWO_PI / 256
+        else:  # the weighted Lagrangian points, not their binned density
+            ref = np.exp(-1j * np.outer(k, next(lagrangian))) @ sol.weights
+        np.testing.assert_allclose(c[i], ref, rtol=1e-11, atol=1e-13, err_msg=method)
+    np.testing.assert_allclose(c[:, 0], 1.0, atol=1e-12)
+    np.testing.assert_allclose(sol.fourier_coefficients(-3), np.conj(c[:, 2]), atol=1e-15)
+    assert sol.fourier_coefficients(3).shape == (7,)
+    # rotating the datum by s cells multiplies c_k by e^{-2πiks/M} (spectral snapshots)
+    spec = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.2], method="spectral")
+    turned = mt.solve_circle_pde(np.roll(rho0, 9), 5.0, [0.0, 0.2], method="spectral")
+    phase = np.exp(-2j * np.pi * k * 9 / 256)
+    np.testing.assert_allclose(turned.fourier_coefficients(k), spec.fourier_coefficients(k) * phase,
+                               atol=1e-12)
+    lag = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.1], method="lagrangian")
+    np.testing.assert_allclose(lag.fourier_coefficients(k)[0], np.exp(-1j * np.outer(k, lag.points[0])) @ lag.weights,
+                               atol=1e-13)
+    with pytest.raises(ValueError, match="M // 2"):
+        spec.fourier_coefficients(200)

@@ -130,3 +130,108 @@ def test_max_speed_rotation_invariant(noise_run):
 def test_max_speed_bad_input():
     with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
         mt.max_speed(np.ones((3, 8)))
+
+
+def direct_energy_and_dissipation(x, w, beta):
+    """E = (1/2β) Σ w_i w_j e^{β cos(θ_i-θ_j)} and Σ_i w_i V_i² by double sums."""
+    diff = x[None, :] - x[:, None]
+    E = w @ np.exp(beta * np.cos(diff)) @ w / (2 * beta)
+    V = (np.exp(beta * np.cos(diff)) * np.sin(diff)) @ w
+    return E, np.sum(w * V**2)
+
+
+def test_energy_and_dissipation_match_double_sums(noise_run):
+    _, run = noise_run
+    energy, dissipation = mt.energy_and_dissipation(run)
+    assert energy.shape == dissipation.shape == run.t.shape
+    M = run.theta.size
+    lagrangian = iter(run.points)
+    for i, method in enumerate(run.method):
+        if method == "spectral":
+            w = run.density[i] * 2 * np.pi / M
+            ref = direct_energy_and_dissipation(2 * np.pi * np.arange(M) / M, w / w.sum(), 5.0)
+        else:
+            ref = direct_energy_and_dissipation(next(lagrangian), run.weights, 5.0)
+        np.testing.assert_allclose([energy[i], dissipation[i]], ref, rtol=1e-10, err_msg=method)
+    assert np.all(np.diff(energy) > 0)  # USA increases its energy
+
+
+def test_energy_rate_is_the_dissipation_and_rotation_invariant():
+    grid = mt.pde_grid(1024)
+    rho0 = (1 + 0.1 * np.cos(grid - 0.4)) / (2 * np.pi)
+    t = np.linspace(0.0, 0.3, 301)
+    sol = mt.solve_circle_pde(rho0, 5.0, t, method="spectral", rtol=1e-10, atol=1e-14)
+    energy, dissipation = mt.energy_and_dissipation(sol)
+    dE = np.gradient(energy, t, edge_order=2)
+    assert np.max(np.abs(dE - dissipation)[2:-2] / dissipation[2:-2]) < 1e-3
+    turned = mt.solve_circle_pde(np.roll(rho0, 160), 5.0, t, method="spectral", rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(mt.energy_and_dissipation(turned), (energy, dissipation), rtol=1e-8)
+    sa = mt.solve_circle_pde(rho0, 5.0, [0.0, 0.1], model="sa")
+    with pytest.raises(ValueError, match="model='usa'"):
+        mt.energy_and_dissipation(sa)
+    with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
+        mt.energy_and_dissipation(sol.density)
+
+
+def test_resolution_monitors_match_direct_sums_and_the_solver(noise_run):
+    _, run = noise_run
+    mon = mt.resolution_monitors(run)
+    spectral = run.method == "spectral"
+    np.testing.assert_array_equal(mon.t, run.t[spectral])
+    M = run.theta.size
+    band = np.arange(M // 6 + 1, M // 3 + 1)  # kc/2 < m <= kc, kc = M // 3 = 85
+    for j, i in enumerate(np.flatnonzero(spectral)):
+        rho = run.density[i]
+        c = np.exp(-1j * np.outer(band, run.theta)) @ rho * 2 * np.pi / M
+        assert mon.tail[j] == pytest.approx(np.sqrt(np.sum(np.abs(c) ** 2)), rel=1e-10)
+        assert mon.min_density[j] == min(rho)
+    # the solver kept the grid while both monitors stayed inside their limits
+    assert np.all(mon.min_density >= -1e-8) and np.all(mon.tail <= 10 * mon.tail[0])
+    lagrangian = mt.solve_circle_pde(run.density[0], 5.0, [0.0, 0.1], method="lagrangian")
+    assert mt.resolution_monitors(lagrangian).t.size == 0
+    with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
+        mt.resolution_monitors(None)
+
+
+def w1_to_cdf(u, cdf):
+    """W1 on the circle between tokens and a law with the given CDF on [0, 2π), fine grid."""
+    x = np.linspace(0.0, 2 * np.pi, 200_001)
+    D = np.searchsorted(np.sort(np.mod(u, 2 * np.pi)), x, side="right") / u.size - cdf(x)
+    D -= np.median(D)
+    return np.sum(np.abs(D[:-1])) * (x[1] - x[0])
+
+
+def w1_weighted_points(u, v, v_weights):
+    """Exact W1 on the circle between two weighted point sets: ∫|F_u - F_v - median|."""
+    x = np.sort(np.concatenate([np.mod(u, 2 * np.pi), np.mod(v, 2 * np.pi), [0.0, 2 * np.pi]]))
+    Fu = np.searchsorted(np.sort(np.mod(u, 2 * np.pi)), x[:-1], side="right") / u.size
+    order = np.argsort(np.mod(v, 2 * np.pi))
+    Fv = np.concatenate([[0.0], np.cumsum(v_weights[order])])[
+        np.searchsorted(np.mod(v, 2 * np.pi)[order], x[:-1], side="right")]
+    D, length = Fu - Fv, np.diff(x)
+    o = np.argsort(D)
+    c = D[o][np.searchsorted(np.cumsum(length[o]), length.sum() / 2)]  # weighted median
+    return float(np.sum(np.abs(D - c) * length))
+
+
+def test_wasserstein_to_solution_against_cdf_references(noise_run):
+    a = 0.3
+    rho0 = (1 + a * np.cos(mt.pde_grid(512))) / (2 * np.pi)
+    sol = mt.solve_circle_pde(rho0, 2.0, [0.0, 0.05], method="spectral")
+    u = mt.perturbed_uniform_circle(400, 1, a, rng=3)
+    exact_cdf = lambda x: (x + a * np.sin(x)) / (2 * np.pi)  # noqa: E731
+    assert mt.wasserstein_to_solution(u, sol, 0) == pytest.approx(w1_to_cdf(u, exact_cdf), abs=2e-5)
+    assert mt.wasserstein_to_solution(u, sol, -2) == mt.wasserstein_to_solution(u, sol, 0)
+    _, run = noise_run
+    u = mt.uniform_circle(300, rng=5)
+    for i in np.flatnonzero(run.method == "lagrangian"):
+        j = i - np.sum(run.method == "spectral")
+        ref = w1_weighted_points(u, run.points[j], run.weights)
+        assert mt.wasserstein_to_solution(u, run, i) == pytest.approx(ref, rel=1e-9), i
+    w = np.full(300, 1 / 300)
+    assert mt.wasserstein_to_solution(u, run, u_weights=w) == pytest.approx(
+        mt.wasserstein_to_solution(u, run, -1), rel=1e-12)
+    with pytest.raises(ValueError, match="index must be <= 6"):
+        mt.wasserstein_to_solution(u, run, 7)
+    with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
+        mt.wasserstein_to_solution(u, run.density)
