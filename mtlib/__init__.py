@@ -49,12 +49,14 @@ from .pde import (  # noqa: F401
     white_noise_density,
 )
 from .grenier import GrenierExpansion, grenier_expansion  # noqa: F401
+from .merging import MergerResult, closest_pair_event, simulate_mergers  # noqa: F401
 # --- end block A
 # --- block B: wasserstein, reductions, stability
 from .wasserstein import (  # noqa: F401
     distance_to_dirac,
     distance_to_equispaced,
     sliced_wasserstein_sphere,
+    solution_distances,
     wasserstein_circle,
     wasserstein_circle_densities,
     wasserstein_circle_density,
@@ -75,11 +77,18 @@ from .reductions import (  # noqa: F401
     simulate_normalized,
     solve_equiangular,
 )
-from .stability import dobrushin_constant, max_speed  # noqa: F401
+from .stability import (  # noqa: F401
+    ResolutionMonitors,
+    dobrushin_constant,
+    energy_and_dissipation,
+    max_speed,
+    resolution_monitors,
+    wasserstein_to_solution,
+)
 # --- end block B
 # --- block C: spectral, linear-phase statistics, measures of an empirical measure
 from .spectral import growth_rate, log_growth_rate, growth_rate_quadrature, funk_hecke_eigenvalue, kmax, kmax_switch_points, gegenbauer_coefficients, growth_rate_continuous, relative_rate_gap  # noqa: F401
-from .harmonics import harmonic_dimension, fourier_coefficients, density_fourier_coefficients, density_from_fourier_coefficients, predicted_cluster_positions, harmonic_power, harmonic_components  # noqa: F401
+from .harmonics import harmonic_dimension, fourier_coefficients, density_fourier_coefficients, density_from_fourier_coefficients, random_fourier_coefficients, predicted_cluster_positions, harmonic_power, harmonic_components  # noqa: F401
 from .linear import linear_phase_time, leading_mode, linear_exit_time, linear_density, linear_cluster_positions, linear_perturbation, probability_kmax_leads, exit_mode_probabilities, predicted_exit_time, LinearPhaseExit, linear_phase_exit_time  # noqa: F401
 from .measures import Clusters, find_clusters, merge_coincident, histogram_peaks, density_peaks, match_error, circular_difference, circle_spacings, closest_pair, order_parameter, first_crossing, fit_rate  # noqa: F401
 # --- end block C
@@ -88,9 +97,10 @@ from .sweeps import sweep, SweepError, SweepFailure, DASK_SCHEDULER_ENV  # noqa:
 from .plotting import (  # noqa: F401
     use_house_style, plot_circle_trajectories, plot_tokens_on_circle, plot_circle_histogram,
     plot_angle_histogram, plot_mode_bars, plot_mode_amplitudes, sphere_grid, plot_tokens_on_sphere,
+    plot_trajectories_and_histogram, plot_growth_rates, plot_kmax_steps,
 )
 # --- end block D
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
-from . import wasserstein, reductions, stability, sweeps, plotting, widgets  # noqa: F401
+from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401
 
 __version__ = "0.1.0"

@@ -10,7 +10,8 @@ from importlib import resources
 
 import numpy as np
 
-from ._constants import TWO_PI
+from ._constants import DEFAULT_MODEL, TWO_PI
+from .spectral import growth_rate, growth_rate_continuous, kmax
 
 __all__ = [
     "use_house_style",
@@ -18,6 +19,9 @@ __all__ = [
     "plot_tokens_on_circle",
     "plot_circle_histogram",
     "plot_angle_histogram",
+    "plot_trajectories_and_histogram",
+    "plot_growth_rates",
+    "plot_kmax_steps",
     "plot_mode_bars",
     "plot_mode_amplitudes",
     "sphere_grid",
@@ -29,6 +33,11 @@ MUTED_COLOR = "0.6"  # the other bars
 SHADE_COLOR = "0.86"  # the shaded region of plot_tokens_on_sphere
 HIGHLIGHT_LINEWIDTH = 2.6  # the highlighted mode of plot_mode_amplitudes
 PREDICTION_LINEWIDTH = 0.8  # the dashed linear-growth lines of plot_mode_amplitudes
+MARK_COLOR = "C1"  # predicted positions (dashed lines) in the trajectory and histogram panels
+TIME_MARK_COLOR = "0.3"  # the dotted vertical line at a marked time (e.g. T_N)
+START_COLOR, END_COLOR, MIDDLE_COLOR = "0.6", "C1", "C0"  # rings of plot_trajectories_and_histogram
+CURVE_COLOR = "0.6"  # the continuous rate curve of plot_growth_rates
+ANGLE_TICKS = ([0, np.pi / 2, np.pi, 3 * np.pi / 2, TWO_PI], ["0", "π/2", "π", "3π/2", "2π"])
 
 
 def use_house_style():
@@ -93,10 +102,10 @@ def plot_circle_trajectories(t, theta, ax=None, max_tokens=600, color="0.15", al
     ax.plot(t, wrapped, color=color, alpha=alpha, linewidth=0.6)
     if marks is not None:
         for m in np.mod(np.atleast_1d(marks), TWO_PI):
-            ax.axhline(m, color="C1", linestyle="--", linewidth=1.0)
+            ax.axhline(m, color=MARK_COLOR, linestyle="--", linewidth=1.0)
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(0, TWO_PI)
-    ax.set_yticks([0, np.pi / 2, np.pi, 3 * np.pi / 2, TWO_PI], ["0", "π/2", "π", "3π/2", "2π"])
+    ax.set_yticks(*ANGLE_TICKS)
     ax.set_xlabel("time t")
     ax.set_ylabel("angle θ")
     return ax
@@ -179,6 +188,200 @@ def plot_angle_histogram(theta, ax=None, bins=120, color="C0", alpha=None, histt
         raise ValueError(f"bins must be an integer >= 1, got {bins!r}")
     ax.hist(np.mod(theta, TWO_PI), bins=bins, range=(0, TWO_PI), density=True, color=color, alpha=alpha,
             histtype=histtype, label=label)
+    return ax
+
+
+def _snapshot_indices(at, n_times):
+    """``at`` (an int or a sequence of ints, negative counting from the end) as a list of indices."""
+    indices = [at] if np.ndim(at) == 0 else list(np.asarray(at).ravel())
+    if not indices or any(isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer))
+                          or not -n_times <= i < n_times for i in indices):
+        raise ValueError(f"at must be an index or a non-empty sequence of indices into t (len {n_times}), got {at!r}")
+    return [int(i) for i in indices]
+
+
+def plot_trajectories_and_histogram(
+    t, theta, fig=None, axes=None, at=-1, marks=None, t_mark=None, max_tokens=600, rings=False, radii=None,
+    colors=None, bins=120, histtype="bar", label=None, width_ratios=(2.2, 1),
+):
+    """Token angles against time (left) and their distribution at chosen times (right).
+
+    The layout of the paper's Figure 2 (arXiv:2410.23228). Left:
+    :func:`plot_circle_trajectories` (at most ``max_tokens`` tokens, dashed lines at
+    ``marks``), with a dotted vertical line at ``t_mark`` (e.g. ``T_N = ln N/(2γ_max)``)
+    when it lies in ``[t[0], t[-1]]``. Right, for the output times ``t[at]``: either the
+    density histograms on [0, 2π) (:func:`plot_angle_histogram`), with the ``marks`` as
+    dashed vertical lines and angle ticks, or, with ``rings=True``, histograms wrapped
+    around circles of decreasing radius (:func:`plot_circle_histogram`; the marks are then
+    drawn on the left only).
+
+    Parameters
+    ----------
+    t : array of shape (T,)
+        Output times.
+    theta : array of shape (T, n)
+        Angles in radians at those times.
+    fig : matplotlib.figure.Figure, optional
+        Figure in which to make the two axes (side by side, widths ``width_ratios``); a
+        new figure if neither ``fig`` nor ``axes`` is given.
+    axes : pair of Axes, optional
+        Draw on these instead (e.g. one row of a larger grid).
+    at : int or sequence of int
+        Indices into ``t`` of the snapshots shown on the right (default: the last time).
+    marks : array of angles, optional
+        Predicted cluster positions, drawn dashed in colour ``C1``.
+    t_mark : float, optional
+        A time drawn as a dotted vertical line on the left.
+    max_tokens : int
+        Tokens drawn on the left (an evenly spaced subset).
+    rings : bool
+        Draw the snapshots as rings instead of histograms on a line.
+    radii : sequence of float, optional
+        Ring radii, outermost first (default: evenly from 1.2 down to 0.3).
+    colors : sequence of colours, optional
+        One per snapshot. Default: rings grey ("0.6") for the first, ``C1`` for the last
+        and ``C0`` in between; histograms ``C0``, ``C1``, ...
+    bins, histtype, label
+        Of the histograms (:func:`plot_angle_histogram`); ``label`` is given to the first.
+    width_ratios : pair of float
+        Widths of the two axes made in ``fig``.
+
+    Returns
+    -------
+    (matplotlib.axes.Axes, matplotlib.axes.Axes)
+        The trajectory axes and the distribution axes.
+    """
+    t, theta = np.asarray(t, dtype=float), np.asarray(theta, dtype=float)
+    if theta.ndim != 2 or theta.shape[0] != t.size:
+        raise ValueError(f"theta must have shape (len(t), n) = ({t.size}, n), got {theta.shape}")
+    indices = _snapshot_indices(at, t.size)
+    n = len(indices)
+    if radii is not None and len(radii) != n:
+        raise ValueError(f"radii must give one radius per snapshot ({n}), got {len(radii)}")
+    if colors is not None and len(colors) != n:
+        raise ValueError(f"colors must give one colour per snapshot ({n}), got {len(colors)}")
+    if axes is None:
+        if fig is None:
+            import matplotlib.pyplot as plt
+
+            fig = plt.figure()
+        axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": list(width_ratios)})
+    ax_t, ax_h = axes
+    plot_circle_trajectories(t, theta, ax=ax_t, max_tokens=max_tokens, marks=marks)
+    if t_mark is not None and t[0] <= t_mark <= t[-1]:
+        ax_t.axvline(t_mark, color=TIME_MARK_COLOR, linestyle=":")
+    if rings:
+        if radii is None:
+            radii = np.linspace(1.2, 0.3, n) if n > 1 else [1.0]
+        if colors is None:
+            colors = [START_COLOR] + [MIDDLE_COLOR] * (n - 2) + [END_COLOR] if n > 1 else [MIDDLE_COLOR]
+        for i, radius, color in zip(indices, radii, colors):
+            plot_circle_histogram(theta[i], ax=ax_h, radius=radius, color=color)
+        return ax_t, ax_h
+    colors = [f"C{j}" for j in range(n)] if colors is None else colors
+    for j, (i, color) in enumerate(zip(indices, colors)):
+        plot_angle_histogram(theta[i], ax=ax_h, bins=bins, color=color, histtype=histtype,
+                             label=label if j == 0 else None)
+    for m in [] if marks is None else np.mod(np.atleast_1d(marks), TWO_PI):
+        ax_h.axvline(m, color=MARK_COLOR, linestyle="--", linewidth=1)
+    ax_h.set(xlim=(0, TWO_PI), xlabel="angle θ", ylabel="density")
+    ax_h.set_xticks(*ANGLE_TICKS)
+    return ax_t, ax_h
+
+
+def plot_growth_rates(beta, k, ax=None, d=2, model=DEFAULT_MODEL, normalize=False, kappa=None):
+    """Draw the growth rates γ_k at integer k (dots) on their closed form in a real k (grey line), k_max circled.
+
+    .. math:: γ_k = k(k+d-2)\\,Γ(d/2)\\,2^{ν} β^{-1-ν} I_{k+ν}(β), \\quad ν = (d-2)/2
+
+    (:func:`mtlib.growth_rate`, :func:`mtlib.growth_rate_continuous`), the spectrum of the
+    mean-field equation linearised at the uniform measure (arXiv:2410.23228, Section 3);
+    the circled degree ``k_max`` (:func:`mtlib.kmax`) is the predicted number of clusters.
+    The artists carry the labels "closed form, real k", "γ_k" and "k_max = …" for a legend.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature.
+    k : int array of shape (K,)
+        Degrees drawn as dots (k_max is circled if among them).
+    d : int, >= 2
+        Ambient dimension.
+    model : {"usa", "sa"}
+        Attention model (the rates of both the dots and the curve).
+    normalize : bool
+        Divide everything by ``γ_max = γ_{k_max}`` (one scale for every β).
+    kappa : array, optional
+        Real degrees of the curve (default: 401 points from ``min(k)`` to ``max(k)``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    k = np.asarray(k)
+    if k.ndim != 1 or k.size == 0 or not np.issubdtype(k.dtype, np.integer) or k.min() < 0:
+        raise ValueError(f"k must be a non-empty 1-D array of integer degrees >= 0, got {k!r}")
+    kappa = np.linspace(k.min(), k.max(), 401) if kappa is None else np.asarray(kappa, dtype=float)
+    km = kmax(beta, d, model)
+    scale = growth_rate(km, beta, d, model) if normalize else 1.0
+    ax = _axes(ax)
+    ax.plot(kappa, growth_rate_continuous(kappa, beta, d, model) / scale, color=CURVE_COLOR, lw=1.2,
+            label="closed form, real k")
+    ax.plot(k, growth_rate(k, beta, d, model) / scale, "o", color="C0", label=r"$\gamma_k$")
+    if km in k:
+        ax.plot(km, growth_rate(km, beta, d, model) / scale, "o", ms=11, mfc="none", mec=HIGHLIGHT_COLOR,
+                mew=1.8, label=rf"$k_{{\max}}$ = {km}")
+    ax.set(xlabel="k", ylabel=r"$\gamma_k / \gamma_{\max}$" if normalize else r"$\gamma_k$")
+    return ax
+
+
+def plot_kmax_steps(beta, counts, ax=None, colors=None, linewidth=None, approximations=None):
+    """Draw the cluster count k_max(β, d) against β as step curves, one per dimension d.
+
+    The steps sit at the switch points β_k(d) where ``γ_k = γ_{k+1}``
+    (:func:`mtlib.kmax_switch_points`); ``approximations`` adds, dashed in the same
+    colour, e.g. the large-β law ``k_max ≈ sqrt(2β + ν²) - ν``, ν = (d-2)/2
+    (arXiv:2410.23228). The value axis has integer ticks; the steps are labelled "d = …".
+
+    Parameters
+    ----------
+    beta : array of shape (B,)
+        Increasing inverse temperatures.
+    counts : dict
+        ``{d: k_max values}``, each of shape (B,) (e.g. ``[mt.kmax(b, d) for b in beta]``).
+    colors : sequence of colours, optional
+        One per entry of ``counts`` (default ``C0``, ``C1``, ...).
+    linewidth : float, optional
+        Of the steps (default: the style's).
+    approximations : dict, optional
+        ``{d: values}`` of shape (B,) for some of the d in ``counts``, drawn dashed.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    beta = np.asarray(beta, dtype=float)
+    if beta.ndim != 1 or beta.size < 2:
+        raise ValueError(f"beta must be a 1-D array of at least two values, got shape {beta.shape}")
+    if not isinstance(counts, dict) or not counts:
+        raise TypeError(f"counts must be a non-empty dict {{d: k_max values}}, got {type(counts).__name__}")
+    approximations = {} if approximations is None else approximations
+    for name, table in (("counts", counts), ("approximations", approximations)):
+        for d, values in table.items():
+            if np.shape(values) != beta.shape:
+                raise ValueError(f"{name}[{d}] must have the shape {beta.shape} of beta, got {np.shape(values)}")
+    colors = [f"C{j}" for j in range(len(counts))] if colors is None else colors
+    if len(colors) != len(counts):
+        raise ValueError(f"colors must give one colour per d ({len(counts)}), got {len(colors)}")
+    ax = _axes(ax)
+    for (d, values), color in zip(counts.items(), colors):
+        ax.step(beta, values, where="post", color=color, lw=linewidth, label=f"d = {d}")
+        if d in approximations:
+            ax.plot(beta, approximations[d], color=color, lw=1.5, ls="--")
+    ax.set(xlabel="β", ylabel=r"$k_{\max}$")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 

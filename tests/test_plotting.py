@@ -1,5 +1,7 @@
 """Figure helpers: they draw what they are given, wrapped and subsampled as documented."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -237,3 +239,224 @@ def test_helpers_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------------------
+# Trajectories + distribution panel, growth-rate curve, k_max steps (chapters 0, 2, 3)
+# ----------------------------------------------------------------------------------------
+
+
+def drifting_tokens(n_times=31, n=500, seed=6):
+    """Angles that drift apart at random speeds and wrap through 2π: shape (n_times, n)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 0.6, n_times)
+    theta = rng.uniform(0, 2 * np.pi, n) + np.outer(t, rng.normal(0.0, 4.0, n))
+    return t, theta
+
+
+def panel_pixels(draw, figsize=(9, 3.4)):
+    """The RGBA pixels of a figure drawn by ``draw(fig)`` (Agg)."""
+    fig = plt.figure(figsize=figsize, dpi=60)
+    draw(fig)
+    fig.canvas.draw()
+    out = np.asarray(fig.canvas.buffer_rgba()).copy()
+    plt.close(fig)
+    return out
+
+
+def test_trajectory_panel_rings_draw_what_chapter_0_wrote_by_hand():
+    t, theta = drifting_tokens()
+
+    def by_hand(fig):  # chapter 0's figure: rings at t = 0, 0.25, 0.6
+        ax_t, ax_c = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
+        mt.plot_circle_trajectories(t, theta, ax=ax_t)
+        for time, radius, colour in [(0.0, 1.2, "0.6"), (0.25, 0.75, "C0"), (0.6, 0.3, "C1")]:
+            mt.plot_circle_histogram(theta[np.searchsorted(t, time)], ax=ax_c, radius=radius, height=0.3, color=colour)
+
+    def helper(fig):
+        mt.plot_trajectories_and_histogram(t, theta, fig=fig, at=np.searchsorted(t, [0.0, 0.25, 0.6]), rings=True)
+
+    np.testing.assert_array_equal(panel_pixels(helper), panel_pixels(by_hand))
+
+    def by_hand_widget(fig):  # chapter 0's widget: rings at the first and last time
+        ax_t, ax_c = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
+        mt.plot_circle_trajectories(t, theta, ax=ax_t, max_tokens=400)
+        mt.plot_circle_histogram(theta[0], ax=ax_c, radius=1.1, color="0.6")
+        mt.plot_circle_histogram(theta[-1], ax=ax_c, radius=0.5, color="C1")
+
+    def helper_widget(fig):
+        mt.plot_trajectories_and_histogram(t, theta, fig=fig, at=(0, -1), rings=True, radii=(1.1, 0.5), max_tokens=400)
+
+    np.testing.assert_array_equal(panel_pixels(helper_widget), panel_pixels(by_hand_widget))
+
+
+def test_trajectory_panel_histogram_draws_chapter_3_figure_2_row():
+    t, theta = drifting_tokens()
+    marks, t_mark = np.array([0.4, 2.5, 4.6]), 0.27
+
+    def by_hand(fig):  # one row of chapter 3's Figure 2, before the helper
+        ax_t, ax_h = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        mt.plot_circle_trajectories(t, theta, ax=ax_t, marks=marks)
+        ax_t.axvline(t_mark, color="0.3", linestyle=":")
+        mt.plot_angle_histogram(theta[13], ax=ax_h, bins=180, histtype="step", label=r"$t = T_N$")
+        for p in marks:
+            ax_h.axvline(p, color="C1", linestyle="--", linewidth=1)
+        ax_h.set(xlim=(0, 2 * np.pi), xlabel="angle θ", ylabel="density")
+        ax_h.set_xticks(np.pi * np.arange(5) / 2, ["0", "π/2", "π", "3π/2", "2π"])
+
+    def helper(fig):
+        axes = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        mt.plot_trajectories_and_histogram(t, theta, axes=axes, at=13, marks=marks, t_mark=t_mark, bins=180,
+                                           histtype="step", label=r"$t = T_N$")
+
+    np.testing.assert_array_equal(panel_pixels(helper), panel_pixels(by_hand))
+
+
+def test_trajectory_panel_artists():
+    t, theta = drifting_tokens()
+    fig = plt.figure()
+    ax_t, ax_h = mt.plot_trajectories_and_histogram(t, theta, fig=fig, at=(0, -1), marks=[7.0], t_mark=0.3,
+                                                    max_tokens=50, bins=30, label="start")
+    assert len(fig.axes) == 2 and ax_t.get_position().width > 2 * ax_h.get_position().width
+    token_lines = [line for line in ax_t.get_lines() if len(line.get_xdata()) == t.size]
+    assert len(token_lines) == 50
+    horizontal = [line for line in ax_t.get_lines() if line.get_linestyle() == "--"]
+    assert len(horizontal) == 1 and horizontal[0].get_ydata()[0] == pytest.approx(7.0 - 2 * np.pi)
+    vertical = [line for line in ax_t.get_lines() if line.get_linestyle() == ":"]
+    assert len(vertical) == 1 and vertical[0].get_xdata()[0] == 0.3
+    # two histograms of 30 bars, each the density of the angles mod 2π at its time
+    heights = np.array([p.get_height() for p in ax_h.patches]).reshape(2, 30)
+    for row, i in zip(heights, (0, -1)):
+        expected, _ = np.histogram(np.mod(theta[i], 2 * np.pi), bins=30, range=(0, 2 * np.pi), density=True)
+        np.testing.assert_allclose(row, expected, rtol=1e-12)
+    assert ax_h.patches[0].get_facecolor() == matplotlib.colors.to_rgba("C0")
+    assert ax_h.patches[30].get_facecolor() == matplotlib.colors.to_rgba("C1")
+    assert ax_h.get_legend_handles_labels()[1] == ["start"]
+    mark_lines = [line for line in ax_h.get_lines() if line.get_linestyle() == "--"]
+    assert len(mark_lines) == 1 and mark_lines[0].get_xdata()[0] == pytest.approx(7.0 - 2 * np.pi)
+    assert ax_h.get_xlim() == (0.0, 2 * np.pi)
+    plt.close(fig)
+    # a marked time outside the run is not drawn; rings: one filled ring per snapshot
+    fig = plt.figure()
+    ax_t, ax_c = mt.plot_trajectories_and_histogram(t, theta, fig=fig, at=(0, 10, -1), t_mark=5.0, rings=True)
+    assert not [line for line in ax_t.get_lines() if line.get_linestyle() == ":"]
+    assert len(ax_c.patches) == 3
+    outer = [np.hypot(*p.get_xy().T).min() for p in ax_c.patches]
+    np.testing.assert_allclose(outer, [1.2, 0.75, 0.3], atol=1e-9)
+    colours = [p.get_facecolor()[:3] for p in ax_c.patches]
+    assert colours == [matplotlib.colors.to_rgb(c) for c in ("0.6", "C0", "C1")]
+    plt.close(fig)
+
+
+def test_growth_rates_draw_what_chapter_2_wrote_by_hand():
+    beta = 5.0
+
+    def by_hand(ax):
+        kappa = np.linspace(0, 9, 401)
+        rates, km = mt.growth_rate(np.arange(0, 10), beta), mt.kmax(beta)
+        ax.plot(kappa, mt.growth_rate_continuous(kappa, beta), color="0.6", lw=1.2, label="closed form, real k")
+        ax.plot(np.arange(0, 10), rates, "o", color="C0", label=r"$\gamma_k$")
+        ax.plot(km, rates[km], "o", ms=11, mfc="none", mec="C3", mew=1.8, label=rf"$k_{{\max}}$ = {km}")
+        ax.set(xlabel="k", ylabel=r"$\gamma_k$")
+        ax.legend(fontsize=8, loc="upper right")
+
+    def helper(ax):
+        mt.plot_growth_rates(beta, np.arange(0, 10), ax=ax)
+        ax.legend(fontsize=8, loc="upper right")
+
+    np.testing.assert_array_equal(pixels(helper), pixels(by_hand))
+
+
+@pytest.mark.parametrize("beta, d, model", [(5.0, 2, "usa"), (7.0, 2, "sa"), (12.0, 3, "usa"), (30.0, 8, "sa")])
+def test_growth_rates_points_lie_on_the_curve_and_kmax_is_circled(beta, d, model):
+    k = np.arange(0, 13)
+    fig, ax = plt.subplots()
+    mt.plot_growth_rates(beta, k, ax=ax, d=d, model=model, normalize=True)
+    curve, points, circle = ax.get_lines()
+    kappa, values = curve.get_xdata(), curve.get_ydata()
+    np.testing.assert_array_equal(kappa, np.linspace(0, 12, 401))
+    # dots: γ_k / γ_max from the closed form in Bessel functions (scipy), and on the curve
+    from scipy.special import iv
+
+    nu = (d - 2) / 2
+    usa = k * (k + d - 2) * math.gamma(d / 2) * 2**nu * beta ** (-1 - nu) * iv(k + nu, beta)
+    np.testing.assert_allclose(points.get_ydata(), usa / usa.max(), rtol=1e-10)
+    on_grid = np.isin(kappa, k)
+    np.testing.assert_allclose(values[on_grid], points.get_ydata()[np.isin(k, kappa)], rtol=1e-12)
+    assert values.max() >= 1.0 - 1e-12, "the curve's maximum κ* is at least the integer maximum"
+    km = int(np.argmax(usa))
+    assert circle.get_xdata()[0] == km == mt.kmax(beta, d) and circle.get_ydata()[0] == pytest.approx(1.0)
+    assert circle.get_label() == rf"$k_{{\max}}$ = {km}" and ax.get_ylabel() == r"$\gamma_k / \gamma_{\max}$"
+    plt.close(fig)
+
+
+def test_kmax_steps_draw_what_chapter_2_wrote_by_hand():
+    beta = np.linspace(0.5, 60.0, 300)
+    dims, colors = (2, 3, 8, 16), ("C0", "C1", "C3", "C4")
+    exact = {d: np.array([mt.kmax(b, d) for b in beta]) for d in dims}
+    law = {d: np.sqrt(2 * beta + (d / 2 - 1) ** 2) - (d / 2 - 1) for d in dims}
+
+    def by_hand(ax):
+        for d, c in zip(dims, colors):
+            ax.step(beta, exact[d], where="post", color=c, lw=1, label=f"d = {d}")
+            ax.plot(beta, law[d], color=c, lw=1.5, ls="--")
+        ax.set(xlabel="β", ylabel=r"$k_{\max}$")
+        ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+
+    def helper(ax):
+        mt.plot_kmax_steps(beta, exact, ax=ax, colors=colors, linewidth=1, approximations=law)
+        ax.legend(fontsize=8)
+
+    np.testing.assert_array_equal(pixels(helper), pixels(by_hand))
+
+
+def test_kmax_steps_artists():
+    beta = np.linspace(0.5, 20.0, 200)
+    kmax = {d: np.array([mt.kmax(b, d) for b in beta]) for d in (2, 4)}
+    fig, ax = plt.subplots()
+    mt.plot_kmax_steps(beta, kmax, ax=ax, approximations={4: np.sqrt(2 * beta + 1) - 1})
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines[:2]] == ["d = 2", "d = 4"] and len(lines) == 3
+    assert lines[0].get_drawstyle() == "steps-post" and lines[2].get_linestyle() == "--"
+    assert lines[0].get_color() == "C0"
+    assert lines[1].get_color() == lines[2].get_color() == "C1"
+    np.testing.assert_array_equal(lines[0].get_ydata(), kmax[2])
+    # the steps are where k_max moves up: at the switch points, to the grid's resolution
+    jumps = beta[1:][np.diff(kmax[2]) > 0]
+    switch = mt.kmax_switch_points(2, jumps.size + 1)
+    assert np.all((switch <= jumps) & (jumps - switch <= beta[1] - beta[0] + 1e-12))
+    ticks = ax.yaxis.get_major_locator().tick_values(1, 6)
+    np.testing.assert_array_equal(ticks, np.round(ticks))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((3, 4))), r"theta must have shape \(len\(t\), n\)"),
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((2, 4)), at=2), "at must be an index"),
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((2, 4)), at=[]), "at must be an index"),
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((2, 4)), at=0.5), "at must be an index"),
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((2, 4)), at=(0, 1), rings=True, radii=[1.0]),
+         "radii must give one radius per snapshot"),
+        (lambda: mt.plot_trajectories_and_histogram([0, 1], np.zeros((2, 4)), colors=["C0", "C1"]),
+         "colors must give one colour per snapshot"),
+        (lambda: mt.plot_growth_rates(5.0, [0.5, 1.5]), "k must be a non-empty 1-D array of integer degrees"),
+        (lambda: mt.plot_growth_rates(5.0, [-1, 2]), "k must be a non-empty 1-D array of integer degrees"),
+        (lambda: mt.plot_kmax_steps([1.0], {2: [1]}), "beta must be a 1-D array of at least two values"),
+        (lambda: mt.plot_kmax_steps([1.0, 2.0], {2: [1, 1, 2]}), r"counts\[2\] must have the shape"),
+        (lambda: mt.plot_kmax_steps([1.0, 2.0], {2: [1, 1]}, approximations={2: [1.0]}),
+         r"approximations\[2\] must have the shape"),
+        (lambda: mt.plot_kmax_steps([1.0, 2.0], {2: [1, 1]}, colors=["C0", "C1"]), "colors must give one colour per d"),
+    ],
+)
+def test_new_helpers_reject_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+    plt.close("all")
+
+
+def test_kmax_steps_needs_a_dict():
+    with pytest.raises(TypeError, match="counts must be a non-empty dict"):
+        mt.plot_kmax_steps([1.0, 2.0], [[1, 1]])
