@@ -21,6 +21,7 @@ import json
 import numbers
 import os
 import tempfile
+import time
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -142,7 +143,9 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     -------
     pandas.DataFrame
         One row per run: a column per parameter, ``seed``, a column per result name
-        (missing results are NaN).
+        (missing results are NaN). ``table.attrs["wall_time"]``: the seconds the call
+        took; ``table.attrs["computed"]``: the number of runs it computed (the others
+        came from the cache).
 
     Raises
     ------
@@ -156,6 +159,7 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     joblib (https://joblib.readthedocs.io) and dask.distributed
     (https://distributed.dask.org), the engines behind the parallel backends.
     """
+    start = time.perf_counter()
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
     points = _grid_points(grid)
@@ -189,6 +193,7 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
 
     rows = [_row(params, seed, out[0]) for (params, seed), out in zip(runs, outcomes) if out[1] is None]
     table = _table(rows, list(points[0]))
+    table.attrs.update(wall_time=time.perf_counter() - start, computed=len(todo))
     failures = [
         SweepFailure(params=params, seed=seed, error=out[1])
         for (params, seed), out in zip(runs, outcomes)

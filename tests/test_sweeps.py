@@ -4,6 +4,7 @@ import dataclasses
 import importlib
 import json
 import sys
+import time
 
 import numba
 import numpy as np
@@ -142,6 +143,25 @@ SOURCE = '''
 def measured(beta, seed):
     return {{"value": beta * {factor}}}
 '''
+
+
+def slow(beta, seed):
+    """Sleeps 0.05 s per run."""
+    time.sleep(0.05)
+    return {"x": beta + seed}
+
+
+def test_wall_time_and_computed_runs(tmp_path):
+    grid = {"beta": [1.0, 2.0]}
+    first = mt.sweep(slow, grid, 2, backend="serial", cache_dir=tmp_path, progress=False)
+    assert first.attrs["computed"] == 4 and first.attrs["wall_time"] >= 4 * 0.05
+    again = mt.sweep(slow, grid, 3, backend="serial", cache_dir=tmp_path, progress=False)
+    assert again.attrs["computed"] == 2 and again.attrs["wall_time"] >= 2 * 0.05  # seed 2
+    cached = mt.sweep(slow, grid, 3, backend="serial", cache_dir=tmp_path, progress=False)
+    assert cached.attrs["computed"] == 0 and cached.equals(again)
+    with pytest.raises(mt.SweepError) as info:
+        mt.sweep(failing, {"beta": [6.3], "n": [2]}, 2, backend="serial", progress=False)
+    assert info.value.table.attrs["computed"] == 2 and len(info.value.table) == 1
 
 
 def test_cache_invalidated_when_source_changes(tmp_path, monkeypatch):

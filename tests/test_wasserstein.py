@@ -1,5 +1,7 @@
 """Tests for mtlib.wasserstein (circle and sphere): against POT, brute force, exact values and invariances."""
 
+import dataclasses
+
 import numpy as np
 import ot
 import pytest
@@ -720,3 +722,85 @@ def test_density_rotation_and_cells_as_densities(u, a, phi):
     hist = np.bincount(np.floor(np.mod(u, TWO_PI) / (TWO_PI / M)).astype(int) % M, minlength=M)
     hist = hist / (hist.sum() * TWO_PI / M)
     assert abs(d - mt.wasserstein_circle_densities(hist, rho)) <= np.pi / M + 1e-12
+
+
+# ------------------------------------------------------------------ along a PDE solution
+
+
+@pytest.fixture(scope="module")
+def manifold_solution():
+    """β = 5 from f^α on M_3 (M = 128): spectral, then Lagrangian with 3 · 64 points."""
+    rho0 = mt.manifold_density(128, 3, 0.001)
+    return mt.solve_circle_pde(rho0, 5.0, np.linspace(0.0, 0.8, 9), method="auto", n_points=192)
+
+
+def w1_uniform_quadrature(cdf, n=200_001):
+    """2π min_c ∫_0^1 |F(x) - x - c| dx by the midpoint rule, F a function of x in [0, 1)."""
+    x = (np.arange(n) + 0.5) / n
+    g = cdf(x) - x
+    return TWO_PI * np.mean(np.abs(g - np.median(g)))
+
+
+def equispaced_brute_force(x, w, k):
+    """min over a grid of rotations φ of W1(points, k Diracs) by POT's exact transport."""
+    best = np.inf
+    for phi in np.linspace(0.0, TWO_PI / k, 721):
+        diracs = phi + TWO_PI * np.arange(k) / k
+        best = min(best, emd_circle(x, diracs, 1, w, np.full(k, 1 / k)))
+    return best
+
+
+def test_solution_distances_against_references(manifold_solution):
+    sol = manifold_solution
+    w1, d3 = mt.solution_distances(sol, 3)
+    spectral = np.flatnonzero(sol.method == "spectral")
+    lagrangian = np.flatnonzero(sol.method == "lagrangian")
+    assert spectral.size >= 2 and lagrangian.size >= 2 and w1.shape == d3.shape == (9,)
+    for i in spectral:  # the density constant on the cells [2πj/M, 2π(j+1)/M)
+        F = np.concatenate([[0.0], np.cumsum(sol.density[i]) / sol.density[i].sum()])
+        cdf = lambda x, F=F: np.interp(x, np.arange(F.size) / (F.size - 1), F)  # noqa: E731
+        assert w1[i] == pytest.approx(w1_uniform_quadrature(cdf), abs=1e-7)
+        q = mt.quantile_tokens(sol.density[i], 192, "cells")
+        assert d3[i] == pytest.approx(equispaced_brute_force(q, None, 3), abs=2e-3)
+        assert d3[i] <= equispaced_brute_force(q, None, 3) + 1e-9
+    for row, i in enumerate(lagrangian):
+        x, w = sol.points[row], sol.weights
+        order = np.argsort(np.mod(x, TWO_PI))
+        levels = np.cumsum(w[order])
+        cdf = lambda s, p=np.mod(x, TWO_PI)[order] / TWO_PI, c=levels: np.concatenate(  # noqa: E731
+            [[0.0], c])[np.searchsorted(p, s, side="right")]
+        assert w1[i] == pytest.approx(w1_uniform_quadrature(cdf), abs=1e-4)
+        assert d3[i] <= equispaced_brute_force(x, w, 3) + 1e-9
+    # from about 2α/(πk) at the start to π/(2k) and 0 as three Diracs form
+    assert w1[0] == pytest.approx(2 * 0.001 / (np.pi * 3), rel=1e-3)
+    assert np.all(np.diff(w1) > 0) and d3[-1] < 0.05 * d3[0]
+
+
+def test_solution_distances_exact_composition_and_rotation(manifold_solution):
+    sol = manifold_solution
+    w1, d3 = mt.solution_distances(sol, 3, n_quantiles=96)
+    i = np.flatnonzero(sol.method == "spectral")[1]
+    assert w1[i] == mt.wasserstein_circle_densities(sol.density[i])
+    assert d3[i] == mt.distance_to_equispaced(mt.quantile_tokens(sol.density[i], 96, "cells"), 3)[0]
+    assert d3[-1] == mt.distance_to_equispaced(sol.points[-1], 3, u_weights=sol.weights)[0]
+    # the solution rotated by 16 cells (densities rolled, points turned): same distances
+    rotated = dataclasses.replace(sol, density=np.roll(sol.density, 16, axis=1),
+                                  points=np.mod(sol.points + 16 * TWO_PI / 128, TWO_PI))
+    w1_r, d3_r = mt.solution_distances(rotated, 3, n_quantiles=96)
+    lag = sol.method == "lagrangian"  # exact there; quantile points start at θ = 0
+    assert np.allclose(w1_r, w1, rtol=0, atol=1e-13) and np.allclose(d3_r[lag], d3[lag], rtol=0, atol=1e-12)
+    assert np.allclose(d3_r, d3, rtol=0, atol=1e-4)
+    spectral_only = mt.solve_circle_pde(mt.manifold_density(64, 2, 0.01), 2.0, [0.0, 0.1], method="spectral")
+    w1_s, d2_s = mt.solution_distances(spectral_only, 2)  # default: M = 64 quantile points
+    assert d2_s[0] == mt.distance_to_equispaced(mt.quantile_tokens(spectral_only.density[0], 64, "cells"), 2)[0]
+
+
+def test_solution_distances_bad_input(manifold_solution):
+    with pytest.raises(TypeError, match="solution"):
+        mt.solution_distances(np.zeros(8), 3)
+    with pytest.raises(ValueError, match="k"):
+        mt.solution_distances(manifold_solution, 0)
+    with pytest.raises(ValueError, match="n_quantiles"):
+        mt.solution_distances(manifold_solution, 3, n_quantiles=0)
+    with pytest.raises(TypeError, match="k"):
+        mt.solution_distances(manifold_solution, 2.5)

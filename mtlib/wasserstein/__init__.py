@@ -2,6 +2,7 @@
 
 - :mod:`mtlib.wasserstein.circle`  W_p between samples, densities on a grid and the
   uniform law on the circle; the distance to k equally spaced Diracs
+- :mod:`mtlib.wasserstein.solutions`  both of these along a circle PDE solution
 - :mod:`mtlib.wasserstein.sphere`  exact and sliced W_p on S^{d-1}; W2 to one Dirac
 
 Two measures are ``u`` and ``v`` with weights ``u_weights`` and ``v_weights``; every
@@ -15,6 +16,7 @@ from .circle import (
     wasserstein_circle_density,
     wasserstein_circle_uniform,
 )
+from .solutions import solution_distances
 from .sphere import distance_to_dirac, sliced_wasserstein_sphere, wasserstein_sphere
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "wasserstein_circle_densities",
     "wasserstein_circle_uniform",
     "distance_to_equispaced",
+    "solution_distances",
     "wasserstein_sphere",
     "sliced_wasserstein_sphere",
     "distance_to_dirac",
