@@ -6,6 +6,7 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.initial`      initial conditions: uniform, caps, equiangular, quantile tokens
 - :mod:`mtlib.fields`       the SA/USA velocity fields, the attention output, the energy
 - :mod:`mtlib.dynamics`     ``simulate`` (RK4 or Dormand–Prince, events located in time)
+- :mod:`mtlib.merging`      weighted clusters followed through their mergers
 - :mod:`mtlib.spectral`     Gegenbauer coefficients, growth rates γ_k, k_max
 - :mod:`mtlib.harmonics`    harmonic dimension, Fourier coefficients, harmonic power
 - :mod:`mtlib.linear`       the linear phase: leading mode, exit times, P(k_max leads)
@@ -14,7 +15,8 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.measures`     measures of a configuration: clusters, merging, order parameter,
   circular differences, first crossings, rate fits
 - :mod:`mtlib.wasserstein`  optimal-transport distances on the circle and the sphere
-- :mod:`mtlib.stability`    the Dobrushin constant, the largest PDE speed
+- :mod:`mtlib.stability`    the Dobrushin constant; speed, energy, resolution monitors and
+  the W1 distance to tokens along a PDE solution
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
 - :mod:`mtlib.plotting`     the house style and figure helpers
@@ -99,6 +101,7 @@ from .plotting import (  # noqa: F401
     plot_angle_histogram, plot_mode_bars, plot_mode_amplitudes, sphere_grid, plot_tokens_on_sphere,
     plot_trajectories_and_histogram, plot_growth_rates, plot_kmax_steps,
 )
+from .plotting import plot_density_snapshots  # noqa: F401
 # --- end block D
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
 from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401

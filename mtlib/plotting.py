@@ -396,6 +396,54 @@ def _modes_and_values(k, values, what):
     return k, values
 
 
+def plot_density_snapshots(solutions, times, labels=None, axes=None, figsize=None):
+    """Draw 2πρ(t, θ) of circle-PDE solutions: one row per solution, one panel per time.
+
+    Each panel shows the snapshot of ``solution.t`` nearest to the asked time, in ``C0``
+    where the spectral solver computed it and ``C1`` where the Lagrangian solver had
+    taken over (:func:`mtlib.solve_circle_pde`); with ``labels``, "<label>, t = …" above.
+
+    Parameters
+    ----------
+    solutions : sequence of R PDE solutions (fields ``t``, ``theta``, ``density``, ``method``)
+    times : sequence of R sequences of C floats
+        ``times[r]`` are the times drawn in row r.
+    labels : sequence of R str, optional
+        Written before the time above each panel of a row (e.g. "β = 5").
+    axes : array of Axes of shape (R, C), optional
+        Default: a new figure of ``figsize`` with a shared θ axis (then ``tight_layout``).
+
+    Returns
+    -------
+    numpy array of Axes, shape (R, C)
+    """
+    import matplotlib.pyplot as plt
+
+    times = [np.atleast_1d(np.asarray(ts, dtype=float)) for ts in times]
+    if len(times) != len(solutions) or len({ts.size for ts in times}) != 1:
+        raise ValueError(f"times must give the same number of times for each of the {len(solutions)} solutions")
+    if labels is not None and len(labels) != len(solutions):
+        raise ValueError(f"labels must give one label per solution ({len(solutions)}), got {len(labels)}")
+    fig = None
+    if axes is None:
+        fig, axes = plt.subplots(len(solutions), times[0].size, figsize=figsize, sharex=True, squeeze=False)
+    axes = np.asarray(axes).reshape(len(solutions), times[0].size)
+    for row, (sol, ts) in enumerate(zip(solutions, times)):
+        for ax, at in zip(axes[row], ts):
+            i = int(np.argmin(np.abs(sol.t - at)))
+            color = "C0" if sol.method[i] == "spectral" else "C1"
+            ax.plot(sol.theta, TWO_PI * sol.density[i], color=color, lw=1)
+            if labels is not None:
+                ax.text(0.5, 1.02, f"{labels[row]}, t = {sol.t[i]:.2f}", transform=ax.transAxes,
+                        fontsize=8.5, ha="center", va="bottom")
+            ax.set_xticks([0, np.pi, TWO_PI], ["0", "π", "2π"])
+        axes[row, 0].set_ylabel("2πρ")
+    plt.setp(axes[-1], xlabel="θ")
+    if fig is not None:
+        fig.tight_layout()
+    return axes
+
+
 def plot_mode_bars(k, values, highlight=None, ax=None, log=False):
     """Draw one bar per mode or degree k, the bar at k = ``highlight`` coloured (e.g. k_max).
 
@@ -427,7 +475,8 @@ def plot_mode_bars(k, values, highlight=None, ax=None, log=False):
     return ax
 
 
-def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, linewidth=None, symbol="k"):
+def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, linewidth=None, symbol="k",
+                         linestyles=None):
     """Draw mode amplitudes |a_k(t)| against time on a log axis, one colour per mode.
 
     Mode k is drawn in colour ``C{k-1}`` (so a mode keeps its colour across panels) and
@@ -451,6 +500,9 @@ def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, 
         Line width of the other modes (default: the style's).
     symbol : str
         The letter of the legend labels ("k = 3", or "m = 3" with ``symbol="m"``).
+    linestyles : sequence of K line styles, optional
+        One per column (e.g. solid for the multiples of a mode, dashed for the others);
+        default: solid.
 
     Returns
     -------
@@ -464,12 +516,15 @@ def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, 
         rates = np.asarray(rates, dtype=float)
         if rates.shape != k.shape:
             raise ValueError(f"rates must have shape {k.shape} (one γ_k per k), got {rates.shape}")
+    linestyles = ["-"] * k.size if linestyles is None else list(linestyles)
+    if len(linestyles) != k.size:
+        raise ValueError(f"linestyles must give one style per mode ({k.size}), got {len(linestyles)}")
     ax = _axes(ax)
     amplitudes = np.abs(amplitudes)
     for j, kk in enumerate(k):
         color = f"C{kk - 1}"
         width = HIGHLIGHT_LINEWIDTH if kk == highlight else linewidth
-        ax.semilogy(t, amplitudes[:, j], color=color, lw=width, label=f"{symbol} = {kk}")
+        ax.semilogy(t, amplitudes[:, j], color=color, lw=width, ls=linestyles[j], label=f"{symbol} = {kk}")
         if rates is not None:
             ax.semilogy(t, amplitudes[0, j] * np.exp(rates[j] * t), color=color, linestyle="--",
                         linewidth=PREDICTION_LINEWIDTH)

@@ -1,6 +1,7 @@
 """Figure helpers: they draw what they are given, wrapped and subsampled as documented."""
 
 import math
+import types
 
 import matplotlib
 
@@ -159,6 +160,84 @@ def test_mode_amplitudes_draw_what_the_chapters_wrote_by_hand():
     np.testing.assert_array_equal(pixels(helper), pixels(by_hand))
 
 
+def test_mode_amplitudes_line_styles_draw_chapter_4s_periodic_manifold_figure():
+    t = np.linspace(0.0, 0.5, 21)
+    m = np.arange(1, 7)
+    c = np.exp(np.outer(t, m)) * 10.0 ** -np.where(m % 3 == 0, 3.0, 15.0)
+
+    def by_hand(ax):  # chapter 4's loop: default colour cycle, multiples of 3 solid
+        for j, mm in enumerate(m):
+            ax.semilogy(t, c[:, j], label=f"m = {mm}", ls="-" if mm % 3 == 0 else "--")
+        ax.legend(ncol=3)
+
+    def helper(ax):
+        styles = np.where(m % 3 == 0, "-", "--")
+        mt.plot_mode_amplitudes(t, c, m, ax=ax, symbol="m", linestyles=styles)
+        ax.legend(ncol=3)
+
+    np.testing.assert_array_equal(pixels(helper), pixels(by_hand))
+    fig, ax = plt.subplots()
+    mt.plot_mode_amplitudes(t, c, m, ax=ax, linestyles=np.where(m % 3 == 0, "-", ":"))
+    assert [line.get_linestyle() for line in ax.get_lines()] == [":", ":", "-", ":", ":", "-"]
+    plt.close(fig)
+
+
+def _fake_pde_solution(t, handover):
+    theta = np.linspace(0.0, 2 * np.pi, 64, endpoint=False)
+    t = np.asarray(t, dtype=float)
+    density = (1 + 0.5 * np.outer(t, np.cos(3 * theta))) / (2 * np.pi)
+    method = np.where(t < handover, "spectral", "lagrangian")
+    return types.SimpleNamespace(t=t, theta=theta, density=density, method=method)
+
+
+def test_density_snapshots_draw_what_chapter_4_wrote_by_hand():
+    run5 = _fake_pde_solution(np.arange(51) / 100, 0.44)
+    run7 = _fake_pde_solution(np.arange(81) / 1000, 0.065)
+    snap5, snap7 = [0.0, 0.2, 0.44, 0.5], [0.0, 0.03, 0.07, 0.08]
+
+    def by_hand():  # chapter 4's grid of density snapshots
+        fig, axes = plt.subplots(2, 4, figsize=(8, 4), sharex=True)
+        for row, (run, snaps, b) in enumerate(((run5, snap5, 5.0), (run7, snap7, 7.0))):
+            for ax, ts in zip(axes[row], snaps):
+                i = int(np.argmin(np.abs(run.t - ts)))
+                colour = "C0" if run.method[i] == "spectral" else "C1"
+                ax.plot(run.theta, 2 * np.pi * run.density[i], color=colour, lw=1)
+                ax.text(0.5, 1.02, f"β = {b:g}, t = {run.t[i]:.2f}", transform=ax.transAxes,
+                        fontsize=8.5, ha="center", va="bottom")
+                ax.set_xticks([0, np.pi, 2 * np.pi], ["0", "π", "2π"])
+            axes[row, 0].set_ylabel("2πρ")
+        plt.setp(axes[1], xlabel="θ")
+        fig.tight_layout()
+        return fig
+
+    def helper():
+        axes = mt.plot_density_snapshots([run5, run7], [snap5, snap7], labels=["β = 5", "β = 7"],
+                                         figsize=(8, 4))
+        return axes[0, 0].figure
+
+    def rgba(fig):
+        fig.set_dpi(60)
+        fig.canvas.draw()
+        out = np.asarray(fig.canvas.buffer_rgba()).copy()
+        plt.close(fig)
+        return out
+
+    np.testing.assert_array_equal(rgba(helper()), rgba(by_hand()))
+
+
+def test_density_snapshots_artists_pick_the_nearest_snapshot_and_colour_by_solver():
+    run = _fake_pde_solution(np.linspace(0.0, 1.0, 11), 0.55)
+    fig, ax = plt.subplots()
+    axes = mt.plot_density_snapshots([run], [0.52], axes=ax)
+    assert axes.shape == (1, 1) and axes[0, 0] is ax and not ax.texts
+    line, = ax.get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), 2 * np.pi * run.density[5])
+    assert line.get_color() == "C0" and ax.get_xlabel() == "θ" and ax.get_ylabel() == "2πρ"
+    mt.plot_density_snapshots([run], [[0.58]], labels=["x"], axes=[[ax]])
+    assert ax.get_lines()[1].get_color() == "C1" and ax.texts[0].get_text() == "x, t = 0.60"
+    plt.close(fig)
+
+
 def test_sphere_grid_points_sit_at_their_longitude_and_latitude():
     lon, lat, points = mt.sphere_grid(13, 7)
     assert lon.shape == lat.shape == (7, 13) and points.shape == (91, 3)
@@ -229,6 +308,10 @@ def test_tokens_on_sphere_draw_what_chapter_6_wrote_by_hand():
         (lambda: mt.plot_mode_bars([1, 2], [[1, 2]]), "values must be 1-D"),
         (lambda: mt.plot_mode_amplitudes([0, 1], np.ones((3, 2)), [1, 2]), r"amplitudes must have shape \(len\(t\), len\(k\)\)"),
         (lambda: mt.plot_mode_amplitudes([0, 1], np.ones((2, 2)), [1, 2], rates=[1.0]), "rates must have shape"),
+        (lambda: mt.plot_mode_amplitudes([0, 1], np.ones((2, 2)), [1, 2], linestyles=["-"]),
+         "linestyles must give one style per mode"),
+        (lambda: mt.plot_density_snapshots([None, None], [[0.0]]), "times must give the same number"),
+        (lambda: mt.plot_density_snapshots([None], [[0.0]], labels=["a", "b"]), "labels must give one label"),
         (lambda: mt.sphere_grid(1, 5), "n_lon must be an integer >= 2"),
         (lambda: mt.plot_tokens_on_sphere(np.ones((4, 2))), r"X must have shape \(n, 3\)"),
         (lambda: mt.plot_tokens_on_sphere(np.ones((4, 3)), shade=np.ones(5)), r"shade must have shape \(n_lat, n_lon\)"),
