@@ -15,8 +15,8 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.measures`     measures of a configuration: clusters, merging, order parameter,
   circular differences, first crossings, rate fits
 - :mod:`mtlib.wasserstein`  optimal-transport distances on the circle and the sphere
-- :mod:`mtlib.stability`    the Dobrushin constant; speed, energy, resolution monitors and
-  the W1 distance to tokens along a PDE solution
+- :mod:`mtlib.stability`    the Dobrushin constant; speed, energy and resolution monitors
+  along a PDE solution
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
 - :mod:`mtlib.plotting`     the house style and figure helpers
@@ -64,6 +64,7 @@ from .wasserstein import (  # noqa: F401
     wasserstein_circle_density,
     wasserstein_circle_uniform,
     wasserstein_sphere,
+    wasserstein_to_solution,
 )
 from .reductions import (  # noqa: F401
     NORMALIZATIONS,
@@ -85,7 +86,6 @@ from .stability import (  # noqa: F401
     energy_and_dissipation,
     max_speed,
     resolution_monitors,
-    wasserstein_to_solution,
 )
 # --- end block B
 # --- block C: spectral, linear-phase statistics, measures of an empirical measure

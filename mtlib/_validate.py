@@ -170,3 +170,13 @@ def check_degrees(k, name="k"):
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got min {arr.min()}")
     return arr.astype(np.int64), arr.ndim == 0
+
+
+def check_positive_weights(weights, n, name="weights"):
+    """Return ``weights`` as a float64 array of n positive masses (default 1/n each)."""
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = check_array(weights, name, ndim=1, shape=(n,))
+    if np.any(w <= 0):
+        raise ValueError(f"{name} must be positive (cluster masses), got min {w.min():.3g}")
+    return w

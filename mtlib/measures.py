@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._constants import TWO_PI
-from ._validate import check_array, check_int, check_real, check_unit_rows, check_weights
+from ._validate import check_array, check_int, check_positive_weights, check_real, check_unit_rows, check_weights
 
 __all__ = [
     "Clusters", "find_clusters", "merge_coincident", "histogram_peaks", "density_peaks", "match_error",
@@ -208,12 +208,7 @@ def merge_coincident(theta, weights=None, tol=1e-9):
     """
     x = np.mod(check_array(theta, "theta", ndim=1), TWO_PI)
     n = x.size
-    if weights is None:
-        w = np.full(n, 1.0 / n)
-    else:
-        w = check_array(weights, "weights", ndim=1, shape=(n,))
-        if np.any(w <= 0):
-            raise ValueError("weights must be positive")
+    w = check_positive_weights(weights, n)
     tol = check_real(tol, "tol", low=0.0, high=np.pi, low_open=True, high_open=True)
     order = np.argsort(x, kind="stable")
     s = x[order]

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
-from ._validate import check_array, check_model, check_real, check_times, check_usa_beta, check_weights
+from ._validate import (
+    check_array,
+    check_model,
+    check_positive_weights,
+    check_real,
+    check_times,
+    check_usa_beta,
+    check_weights,
+)
 from .dynamics import simulate
 from .fields import energy_circle
 from .measures import circular_difference, closest_pair
@@ -193,13 +201,8 @@ def simulate_mergers(theta, beta, t_eval, weights=None, tol=1e-9, model=DEFAULT_
     n = x.size
     beta = check_real(beta, "beta")
     t_eval = check_times(t_eval)
-    if weights is None:
-        w = np.full(n, 1.0 / n)
-    else:
-        w = check_array(weights, "weights", ndim=1, shape=(n,))
-        if np.any(w <= 0):
-            raise ValueError("weights must be positive (the masses of the clusters)")
-        check_weights(w, n)
+    w = check_positive_weights(weights, n)
+    check_weights(w, n)  # masses summing to 1 (kept as given)
     tol = check_real(tol, "tol", low=0.0, high=np.pi / 2, low_open=True, high_open=True)
     model = check_model(model)
     check_usa_beta(beta, model)

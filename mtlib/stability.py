@@ -20,7 +20,6 @@ from ._validate import check_angles, check_int, check_model, check_real, check_u
 from .fields import energy_circle, velocity_circle
 from .harmonics import density_fourier_coefficients
 from .pde import CirclePDESolution
-from .wasserstein import wasserstein_circle, wasserstein_circle_density
 
 __all__ = [
     "dobrushin_constant",
@@ -28,7 +27,6 @@ __all__ = [
     "energy_and_dissipation",
     "ResolutionMonitors",
     "resolution_monitors",
-    "wasserstein_to_solution",
 ]
 
 
@@ -251,45 +249,3 @@ def resolution_monitors(solution):
         c_tail = density_fourier_coefficients(rho, np.arange(kc // 2 + 1, kc + 1))
         tail = np.sqrt(np.sum(np.abs(c_tail) ** 2, axis=1))
     return ResolutionMonitors(t=solution.t[spectral], min_density=rho.min(axis=1, initial=np.inf), tail=tail)
-
-
-def wasserstein_to_solution(u, solution, index=-1, p=1, u_weights=None):
-    """Wasserstein distance W_p between tokens on the circle and one snapshot of a circle PDE solution.
-
-    .. math:: W_p(μ^N, ρ_t)^p = \\min_{π} \\int d(θ, θ')^p \\,dπ(θ, θ'), \\qquad d = \\text{arc length}
-
-    A spectral snapshot is the density through its node values
-    (``mt.wasserstein_circle_density(u, density[index], p, sampling="nodes")``); a
-    Lagrangian one is the weighted points that carry it
-    (``mt.wasserstein_circle(u, points, p, v_weights=weights)``), exact even when the
-    density has concentrated into near-Diracs.
-
-    Parameters
-    ----------
-    u : array_like, shape (N,)
-        Token angles (radians).
-    solution : CirclePDESolution
-        From :func:`mtlib.solve_circle_pde`.
-    index : int
-        Snapshot, an index into ``solution.t`` (negative counts from the end).
-    p : float, >= 1
-        Order of the distance.
-    u_weights : array_like, shape (N,), optional
-        Token masses (default 1/N each).
-
-    Returns
-    -------
-    float
-
-    References
-    ----------
-    Bruno, Pasqualotto, Agazzi (2025), Theorem 3.1 (the mean-field limit in W_1).
-    """
-    _check_solution(solution)
-    u = check_angles(u, "u")
-    T = solution.t.size
-    index = check_int(index, "index", low=-T, high=T - 1) % T
-    if solution.method[index] == "spectral":
-        return wasserstein_circle_density(u, solution.density[index], p=p, u_weights=u_weights, sampling="nodes")
-    j = int(np.sum(solution.method[:index] == "lagrangian"))
-    return wasserstein_circle(u, solution.points[j], p=p, u_weights=u_weights, v_weights=solution.weights)

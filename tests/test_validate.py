@@ -83,3 +83,14 @@ def test_check_rng_is_reproducible():
         v.check_rng(1.5)
     with pytest.raises(ValueError, match="rng"):
         v.check_rng(-1)
+
+
+def test_check_positive_weights():
+    from mtlib._validate import check_positive_weights
+
+    np.testing.assert_array_equal(check_positive_weights(None, 4), np.full(4, 0.25))
+    np.testing.assert_array_equal(check_positive_weights([0.2, 0.8], 2), [0.2, 0.8])
+    with pytest.raises(ValueError, match="weights must be positive"):
+        check_positive_weights([0.0, 1.0], 2)
+    with pytest.raises(ValueError, match="masses"):
+        check_positive_weights([0.5, 0.5], 3, name="masses")

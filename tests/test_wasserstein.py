@@ -804,3 +804,54 @@ def test_solution_distances_bad_input(manifold_solution):
         mt.solution_distances(manifold_solution, 3, n_quantiles=0)
     with pytest.raises(TypeError, match="k"):
         mt.solution_distances(manifold_solution, 2.5)
+
+
+@pytest.fixture(scope="module")
+def noise_run():
+    """A white-noise run that hands over to the Lagrangian solver (both kinds of snapshot)."""
+    rho0 = mt.white_noise_density(256, 0.01, rng=1)
+    return rho0, mt.solve_circle_pde(rho0, 5.0, np.linspace(0.0, 0.6, 7))
+
+
+def w1_to_cdf(u, cdf):
+    """W1 on the circle between tokens and a law with the given CDF on [0, 2π), fine grid."""
+    x = np.linspace(0.0, 2 * np.pi, 200_001)
+    D = np.searchsorted(np.sort(np.mod(u, 2 * np.pi)), x, side="right") / u.size - cdf(x)
+    D -= np.median(D)
+    return np.sum(np.abs(D[:-1])) * (x[1] - x[0])
+
+
+def w1_weighted_points(u, v, v_weights):
+    """Exact W1 on the circle between two weighted point sets: ∫|F_u - F_v - median|."""
+    x = np.sort(np.concatenate([np.mod(u, 2 * np.pi), np.mod(v, 2 * np.pi), [0.0, 2 * np.pi]]))
+    Fu = np.searchsorted(np.sort(np.mod(u, 2 * np.pi)), x[:-1], side="right") / u.size
+    order = np.argsort(np.mod(v, 2 * np.pi))
+    Fv = np.concatenate([[0.0], np.cumsum(v_weights[order])])[
+        np.searchsorted(np.mod(v, 2 * np.pi)[order], x[:-1], side="right")]
+    D, length = Fu - Fv, np.diff(x)
+    o = np.argsort(D)
+    c = D[o][np.searchsorted(np.cumsum(length[o]), length.sum() / 2)]  # weighted median
+    return float(np.sum(np.abs(D - c) * length))
+
+
+def test_wasserstein_to_solution_against_cdf_references(noise_run):
+    a = 0.3
+    rho0 = (1 + a * np.cos(mt.pde_grid(512))) / (2 * np.pi)
+    sol = mt.solve_circle_pde(rho0, 2.0, [0.0, 0.05], method="spectral")
+    u = mt.perturbed_uniform_circle(400, 1, a, rng=3)
+    exact_cdf = lambda x: (x + a * np.sin(x)) / (2 * np.pi)  # noqa: E731
+    assert mt.wasserstein_to_solution(u, sol, 0) == pytest.approx(w1_to_cdf(u, exact_cdf), abs=2e-5)
+    assert mt.wasserstein_to_solution(u, sol, -2) == mt.wasserstein_to_solution(u, sol, 0)
+    _, run = noise_run
+    u = mt.uniform_circle(300, rng=5)
+    for i in np.flatnonzero(run.method == "lagrangian"):
+        j = i - np.sum(run.method == "spectral")
+        ref = w1_weighted_points(u, run.points[j], run.weights)
+        assert mt.wasserstein_to_solution(u, run, i) == pytest.approx(ref, rel=1e-9), i
+    w = np.full(300, 1 / 300)
+    assert mt.wasserstein_to_solution(u, run, u_weights=w) == pytest.approx(
+        mt.wasserstein_to_solution(u, run, -1), rel=1e-12)
+    with pytest.raises(ValueError, match="index must be <= 6"):
+        mt.wasserstein_to_solution(u, run, 7)
+    with pytest.raises(TypeError, match="solution must be a CirclePDESolution"):
+        mt.wasserstein_to_solution(u, run.density)

@@ -16,7 +16,7 @@ from .circle import (
     wasserstein_circle_density,
     wasserstein_circle_uniform,
 )
-from .solutions import solution_distances
+from .solutions import solution_distances, wasserstein_to_solution
 from .sphere import distance_to_dirac, sliced_wasserstein_sphere, wasserstein_sphere
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "wasserstein_circle_uniform",
     "distance_to_equispaced",
     "solution_distances",
+    "wasserstein_to_solution",
     "wasserstein_sphere",
     "sliced_wasserstein_sphere",
     "distance_to_dirac",

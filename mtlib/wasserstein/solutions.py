@@ -8,11 +8,18 @@ spaced Diracs.
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import check_angles, check_int
 from ..initial import quantile_tokens
-from .circle import distance_to_equispaced, wasserstein_circle_densities, wasserstein_circle_uniform
+from ..pde import CirclePDESolution
+from .circle import (
+    distance_to_equispaced,
+    wasserstein_circle,
+    wasserstein_circle_densities,
+    wasserstein_circle_density,
+    wasserstein_circle_uniform,
+)
 
-__all__ = ["solution_distances"]
+__all__ = ["solution_distances", "wasserstein_to_solution"]
 
 
 def solution_distances(solution, k, n_quantiles=None):
@@ -68,3 +75,48 @@ def solution_distances(solution, k, n_quantiles=None):
         w1[i] = wasserstein_circle_uniform(x, u_weights=solution.weights)
         d_k[i] = distance_to_equispaced(x, k, u_weights=solution.weights)[0]
     return w1, d_k
+
+
+def wasserstein_to_solution(u, solution, index=-1, p=1, u_weights=None):
+    """Wasserstein distance W_p between tokens on the circle and one snapshot of a circle PDE solution.
+
+    .. math:: W_p(μ^N, ρ_t)^p = \\min_{π} \\int d(θ, θ')^p \\,dπ(θ, θ'), \\qquad d = \\text{arc length}
+
+    A spectral snapshot is the density through its node values
+    (``mt.wasserstein_circle_density(u, density[index], p, sampling="nodes")``); a
+    Lagrangian one is the weighted points that carry it
+    (``mt.wasserstein_circle(u, points, p, v_weights=weights)``), exact even when the
+    density has concentrated into near-Diracs.
+
+    Parameters
+    ----------
+    u : array_like, shape (N,)
+        Token angles (radians).
+    solution : CirclePDESolution
+        From :func:`mtlib.solve_circle_pde`.
+    index : int
+        Snapshot, an index into ``solution.t`` (negative counts from the end).
+    p : float, >= 1
+        Order of the distance.
+    u_weights : array_like, shape (N,), optional
+        Token masses (default 1/N each).
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Bruno, Pasqualotto, Agazzi (2025), Theorem 3.1 (the mean-field limit in W_1).
+    """
+    if not isinstance(solution, CirclePDESolution):
+        raise TypeError(
+            f"solution must be a CirclePDESolution (from mt.solve_circle_pde), got {type(solution).__name__}"
+        )
+    u = check_angles(u, "u")
+    T = solution.t.size
+    index = check_int(index, "index", low=-T, high=T - 1) % T
+    if solution.method[index] == "spectral":
+        return wasserstein_circle_density(u, solution.density[index], p=p, u_weights=u_weights, sampling="nodes")
+    j = int(np.sum(solution.method[:index] == "lagrangian"))
+    return wasserstein_circle(u, solution.points[j], p=p, u_weights=u_weights, v_weights=solution.weights)
