@@ -19,6 +19,7 @@ names re-exported here; each lives in the module of its mathematical object:
   along a PDE solution
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
+- :mod:`mtlib.statistics`   frequencies over seeds with exact (Clopper–Pearson) intervals
 - :mod:`mtlib.plotting`     the house style and figure helpers
 - :mod:`mtlib.widgets`      slider presets and ``explore(compute, plot, **sliders)``
 
@@ -102,8 +103,10 @@ from .plotting import (  # noqa: F401
     plot_trajectories_and_histogram, plot_growth_rates, plot_kmax_steps,
 )
 from .plotting import plot_density_snapshots  # noqa: F401
+from .statistics import binomial_interval, frequency  # noqa: F401
 # --- end block D
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
 from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401
+from . import statistics  # noqa: F401
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ message names the argument and the allowed range.
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -180,3 +181,26 @@ def check_positive_weights(weights, n, name="weights"):
     if np.any(w <= 0):
         raise ValueError(f"{name} must be positive (cluster masses), got min {w.min():.3g}")
     return w
+
+
+def physical_memory_bytes():
+    """Return this machine's physical memory in bytes (2⁶³ where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        return 2**63
+
+
+def check_memory(n_bytes, what):
+    """Refuse a call whose arrays would need more than this machine's physical memory.
+
+    ``n_bytes`` is the size of the largest allocations the call would make (a Python int,
+    so huge products do not overflow); ``what`` names the arguments that set it, e.g.
+    ``"n = 10**9 tokens in d = 3"``. Raises ValueError saying how much memory is needed.
+    """
+    limit = physical_memory_bytes()
+    if n_bytes > limit:
+        raise ValueError(
+            f"{what} would need {n_bytes / 2**30:.3g} GiB of memory, more than this "
+            f"machine's {limit / 2**30:.3g} GiB; choose a smaller size"
+        )
