@@ -11,6 +11,7 @@ from importlib import resources
 import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
+from ._validate import check_array
 from .spectral import growth_rate, growth_rate_continuous, kmax
 
 __all__ = [
@@ -88,8 +89,7 @@ def plot_circle_trajectories(t, theta, ax=None, max_tokens=600, color="0.15", al
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    t = np.asarray(t, dtype=float)
-    theta = np.asarray(theta, dtype=float)
+    t, theta = check_array(t, "t", ndim=1), check_array(theta, "theta")
     if theta.ndim != 2 or theta.shape[0] != t.size:
         raise ValueError(f"theta must have shape (len(t), n) = ({t.size}, n), got {theta.shape}")
     n = theta.shape[1]
@@ -122,7 +122,7 @@ def plot_tokens_on_circle(theta, ax=None, radius=1.0, color="C0", size=6, alpha=
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    theta = np.asarray(theta, dtype=float).ravel()
+    theta = check_array(theta, "theta").ravel()
     circle = np.linspace(0, TWO_PI, 400)
     ax.plot(radius * np.cos(circle), radius * np.sin(circle), color="0.85", linewidth=0.8, zorder=0)
     ax.scatter(radius * np.cos(theta), radius * np.sin(theta), s=size, color=color, alpha=alpha, label=label, linewidths=0)
@@ -142,7 +142,7 @@ def plot_circle_histogram(theta, ax=None, radius=1.0, bins=120, height=0.3, colo
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    theta = np.mod(np.asarray(theta, dtype=float).ravel(), TWO_PI)
+    theta = np.mod(check_array(theta, "theta").ravel(), TWO_PI)
     counts, edges = np.histogram(theta, bins=bins, range=(0.0, TWO_PI), weights=weights)
     outer = radius + height * counts / max(counts.max(), 1e-300)
     # Step outline: each arc at its own height, joined radially at the bin edges.
@@ -181,9 +181,7 @@ def plot_angle_histogram(theta, ax=None, bins=120, color="C0", alpha=None, histt
     matplotlib.axes.Axes
     """
     ax = _axes(ax)
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(f"theta must be a non-empty 1-D array of angles, got shape {theta.shape}")
+    theta = check_array(theta, "theta", ndim=1)
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise ValueError(f"bins must be an integer >= 1, got {bins!r}")
     ax.hist(np.mod(theta, TWO_PI), bins=bins, range=(0, TWO_PI), density=True, color=color, alpha=alpha,
@@ -251,7 +249,7 @@ def plot_trajectories_and_histogram(
     (matplotlib.axes.Axes, matplotlib.axes.Axes)
         The trajectory axes and the distribution axes.
     """
-    t, theta = np.asarray(t, dtype=float), np.asarray(theta, dtype=float)
+    t, theta = check_array(t, "t", ndim=1), check_array(theta, "theta")
     if theta.ndim != 2 or theta.shape[0] != t.size:
         raise ValueError(f"theta must have shape (len(t), n) = ({t.size}, n), got {theta.shape}")
     indices = _snapshot_indices(at, t.size)
@@ -391,6 +389,8 @@ def _modes_and_values(k, values, what):
     if k.ndim != 1 or k.size == 0 or not np.issubdtype(k.dtype, np.integer):
         raise ValueError(f"k must be a non-empty 1-D array of integer mode indices, got {k!r}")
     values = np.asarray(values)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} must contain only finite values (found NaN or inf)")
     if values.shape[-1:] != k.shape:
         raise ValueError(f"{what} must have {k.size} entries along its last axis (one per k), got shape {values.shape}")
     return k, values
@@ -509,11 +509,13 @@ def plot_mode_amplitudes(t, amplitudes, k, ax=None, rates=None, highlight=None, 
     matplotlib.axes.Axes
     """
     k, amplitudes = _modes_and_values(k, amplitudes, "amplitudes")
-    t = np.asarray(t, dtype=float)
+    t = check_array(t, "t", ndim=1)
+    if np.isrealobj(amplitudes) and np.any(amplitudes < 0):
+        raise ValueError("amplitudes must be >= 0 (moduli |c_k|, drawn on a log axis)")
     if amplitudes.ndim != 2 or amplitudes.shape[0] != t.size:
         raise ValueError(f"amplitudes must have shape (len(t), len(k)) = ({t.size}, {k.size}), got {amplitudes.shape}")
     if rates is not None:
-        rates = np.asarray(rates, dtype=float)
+        rates = check_array(rates, "rates")
         if rates.shape != k.shape:
             raise ValueError(f"rates must have shape {k.shape} (one γ_k per k), got {rates.shape}")
     linestyles = ["-"] * k.size if linestyles is None else list(linestyles)
@@ -573,11 +575,11 @@ def plot_tokens_on_sphere(X, ax=None, shade=None, color="C0", size=2, alpha=0.35
     -------
     matplotlib.axes.Axes
     """
-    X = np.asarray(X, dtype=float)
+    X = check_array(X, "X")
     if X.ndim != 2 or X.shape[1] != 3:
         raise ValueError(f"X must have shape (n, 3) (points on S²), got {X.shape}")
     if shade is not None:
-        shade = np.asarray(shade, dtype=float)
+        shade = check_array(shade, "shade")
         if shade.ndim != 2 or min(shade.shape) < 2:
             raise ValueError(f"shade must have shape (n_lat, n_lon), values on sphere_grid(n_lon, n_lat), got {shade.shape}")
     ax = _axes(ax, projection="mollweide")

@@ -301,7 +301,7 @@ def test_tokens_on_sphere_draw_what_chapter_6_wrote_by_hand():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: mt.plot_angle_histogram(np.zeros((2, 2))), "theta must be a non-empty 1-D array"),
+        (lambda: mt.plot_angle_histogram(np.zeros((2, 2))), r"theta must have 1 dimension"),
         (lambda: mt.plot_angle_histogram(np.zeros(3), bins=0), "bins must be an integer >= 1"),
         (lambda: mt.plot_mode_bars([1.5, 2.5], [1, 2]), "k must be a non-empty 1-D array of integer"),
         (lambda: mt.plot_mode_bars([1, 2], [1, 2, 3]), "values must have 2 entries"),
@@ -543,3 +543,24 @@ def test_new_helpers_reject_bad_input(call, match):
 def test_kmax_steps_needs_a_dict():
     with pytest.raises(TypeError, match="counts must be a non-empty dict"):
         mt.plot_kmax_steps([1.0, 2.0], [[1, 1]])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mt.plot_circle_trajectories([0.0, 1.0], [[0.0, np.nan], [0.1, 0.2]]), "theta"),
+    (lambda: mt.plot_circle_trajectories([0.0, np.inf], [[0.0], [0.1]]), "t"),
+    (lambda: mt.plot_tokens_on_circle([]), "theta"),
+    (lambda: mt.plot_circle_histogram([0.0, np.nan]), "theta"),
+    (lambda: mt.plot_angle_histogram([np.inf]), "theta"),
+    (lambda: mt.plot_trajectories_and_histogram([0.0], [[np.nan, 1.0]]), "theta"),
+    (lambda: mt.plot_mode_amplitudes([0.0, 1.0], [[1.0], [-0.5]], [1]), "amplitudes"),
+    (lambda: mt.plot_mode_amplitudes([0.0, 1.0], [[1.0], [np.nan]], [1]), "amplitudes"),
+    (lambda: mt.plot_mode_bars([1, 2], [0.5, np.nan]), "values"),
+    (lambda: mt.plot_tokens_on_sphere(np.full((2, 3), np.nan)), "X"),
+])
+def test_plot_helpers_refuse_nan_empty_and_negative_input(call, match):
+    """NaN, empty or negative data raise a ValueError naming the argument (not a blank plot)."""
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(ValueError, match=match):
+        call()
+    plt.close("all")
