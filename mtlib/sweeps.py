@@ -11,19 +11,25 @@ same table in every case. pandas, joblib and tqdm are imported when a sweep runs
 The on-disk cache (``cache_dir``) keeps one JSON file per finished run, keyed by the
 function (its source, name and module), the parameters, the seed and the mtlib version.
 Files are written atomically and carry a SHA-256 checksum, so an interrupted sweep
-resumes where it stopped and a corrupt file is recomputed rather than trusted.
+resumes where it stopped and a corrupt file is recomputed rather than trusted. A lock
+file per run lets concurrent sweeps on one cache compute each run once; worker processes
+exit when the sweeping process dies, even by ``kill -9``.
 """
 
 import hashlib
 import inspect
 import itertools
 import json
+import math
 import numbers
 import os
+import socket
 import tempfile
+import threading
 import time
 import traceback
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +43,10 @@ __all__ = ["sweep", "SweepError", "SweepFailure", "DASK_SCHEDULER_ENV"]
 DASK_SCHEDULER_ENV = "MTLIB_DASK_SCHEDULER"  # environment variable read when scheduler=None
 BACKENDS = ("auto", "serial", "processes", "dask")
 SCALARS = (bool, int, float, str)  # the value types of parameters and results
+MAX_RUNS = 10**6  # most runs (grid points x seeds) in one sweep
+JOBS_PER_CORE = 4  # n_jobs may be at most this many times the cores
+LOCK_POLL_S = 0.2  # seconds between looks at the runs another sweep is computing
+WATCH_S = 0.5  # seconds between a worker's checks that the sweeping process lives
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,8 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     - ``"serial"``: one run after another in this process.
     - ``"processes"``: ``n_jobs`` local worker processes (joblib's loky backend, which
       pickles functions defined in scripts, tests or notebooks with cloudpickle); each
-      worker runs numba on ``max(1, cores // n_jobs)`` threads.
+      worker runs numba on ``max(1, cores // n_jobs)`` threads and exits within
+      ``WATCH_S`` seconds of its next Python step once the sweeping process is gone.
     - ``"dask"``: the ``dask.distributed`` cluster at ``scheduler`` (an address such as
       ``"tcp://10.0.0.5:8786"``, default: the environment variable
       ``MTLIB_DASK_SCHEDULER``); each task runs numba on
@@ -116,7 +127,11 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     editing ``func`` starts a new cache (helpers that ``func`` calls are not hashed: clear
     the folder after changing them). A later call with the same arguments recomputes
     nothing already stored, and resumes an interrupted sweep; unreadable or corrupt files
-    (bad JSON, wrong key, checksum mismatch) are recomputed with a warning.
+    (bad or too deeply nested JSON, wrong key, checksum mismatch, a folder in their place)
+    are recomputed with a warning. On Linux, while a sweep computes a run it holds
+    ``<run hash>.lock`` (host, pid): a concurrent sweep waits for that run and reads its
+    result (a lock whose process is gone is broken). Runs that return NaN or inf are
+    cached as they are, with a RuntimeWarning naming them.
 
     Parameters
     ----------
@@ -125,17 +140,20 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     grid : dict or list of dict
         A dict maps parameter names to lists of values (a scalar stands for a one-value
         list) and gives their Cartesian product; a list of dicts gives the points
-        themselves, all with the same names. Values: bool, int, float or str.
+        themselves, all with the same names. Values: bool, int, float or str. At most
+        ``MAX_RUNS`` (10**6) runs: grid points x seeds.
     seeds : int or sequence of int
-        Distinct seeds >= 0; an int ``n`` means ``range(n)``.
+        Distinct seeds >= 0; an int ``n`` (1 <= n <= ``MAX_RUNS``) means ``range(n)``.
     backend : {"auto", "serial", "processes", "dask"}
     cache_dir : str or path-like, optional
-        Folder of the on-disk cache (created if needed); None: no cache.
+        Folder of the on-disk cache (created if needed; not empty, not a file); None: no
+        cache.
     progress : bool
         Show a tqdm progress bar over runs.
-    n_jobs : int >= 1, optional
-        Worker processes for ``"processes"`` (default: the number of cores, at most the
-        number of runs to compute). Ignored by the other backends.
+    n_jobs : int, optional
+        Worker processes for ``"processes"``, 1 <= n_jobs <= 4 x cores (default: the
+        number of cores, at most the number of runs to compute). Ignored by the other
+        backends.
     scheduler : str, optional
         Address of a dask scheduler; selects the dask backend under ``"auto"``.
 
@@ -149,6 +167,8 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
 
     Raises
     ------
+    TypeError, ValueError
+        Before any run, for an argument outside the ranges above.
     SweepError
         After all other runs finished, when some runs raised: names each failing
         parameter set and seed, carries the first traceback, ``.failures`` (a list of
@@ -162,43 +182,65 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     start = time.perf_counter()
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
-    points = _grid_points(grid)
-    seeds = _check_seeds(seeds)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    points, seeds = _grid_points(grid), _check_seeds(seeds)
+    if len(points) * len(seeds) > MAX_RUNS:
+        raise ValueError(f"the sweep has {len(points) * len(seeds)} runs (grid points x seeds), more than {MAX_RUNS}")
     backend = check_choice(backend, "backend", BACKENDS)
     if n_jobs is not None:
-        n_jobs = check_int(n_jobs, "n_jobs", low=1)
+        n_jobs = check_int(n_jobs, "n_jobs", low=1, high=JOBS_PER_CORE * _cores())
     if scheduler is None:
         scheduler = os.environ.get(DASK_SCHEDULER_ENV) or None
     elif not isinstance(scheduler, str):
         raise TypeError(f"scheduler must be an address string such as 'tcp://host:8786', got {type(scheduler).__name__}")
+    elif not scheduler.strip():
+        raise ValueError("scheduler must not be empty: give an address such as 'tcp://host:8786', or None")
     if backend == "dask" and scheduler is None:
         raise ValueError(f"backend='dask' needs a scheduler address (argument scheduler or ${DASK_SCHEDULER_ENV})")
+    root = _cache_root(cache_dir) if cache_dir is not None else None
 
     runs = [(params, seed) for params in points for seed in seeds]
-    cache = _Cache(cache_dir, func) if cache_dir is not None else None
+    cache = _Cache(root, func) if root is not None else None
     outcomes = [cache.load(params, seed) if cache else None for params, seed in runs]
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc="sweep", disable=not progress)
+    computed, nonfinite = 0, []
     try:
-        for i, result, error in _execute(func, runs, todo, backend, n_jobs, scheduler):
-            if error is None and cache:
-                cache.store(*runs[i], result)
-            outcomes[i] = (result, error)
-            bar.update(1)
+        mine, waiting = _claim(cache, runs, todo, outcomes, bar, reload=False)
+        if waiting:  # later rounds only shrink this list
+            message = f"{len(waiting)} runs are being computed by another sweep (lock files *.lock in {cache.folder})"
+            warnings.warn(f"{message}: waiting for its results; delete its lock files if that sweep is gone", stacklevel=2)
+        while mine or waiting:
+            for i, result, error in _execute(func, runs, mine, backend, n_jobs, scheduler):
+                if cache:
+                    if error is None:
+                        cache.store(*runs[i], result)
+                        bad = [k for k, v in result.items() if isinstance(v, float) and not math.isfinite(v)]
+                        nonfinite += [(*runs[i], bad)] if bad else []
+                    cache.release(*runs[i])
+                outcomes[i] = (result, error)
+                computed += 1
+                bar.update(1)
+            time.sleep(LOCK_POLL_S if waiting else 0)
+            mine, waiting = _claim(cache, runs, waiting, outcomes, bar, reload=True)
     finally:
         bar.close()
+        for lock in cache.held if cache else ():  # the sweep stopped early
+            lock.unlink(missing_ok=True)
+    if nonfinite:
+        shown = "; ".join(f"params={p}, seed={s}: {', '.join(names)}" for p, s, names in nonfinite[:10])
+        message = f"{len(nonfinite)} runs returned NaN or inf results, cached as they are in {cache.folder}"
+        more = "; ..." if len(nonfinite) > 10 else ""
+        warnings.warn(f"{message} (delete a run's file to recompute it): {shown}{more}", RuntimeWarning, stacklevel=2)
 
     rows = [_row(params, seed, out[0]) for (params, seed), out in zip(runs, outcomes) if out[1] is None]
     table = _table(rows, list(points[0]))
-    table.attrs.update(wall_time=time.perf_counter() - start, computed=len(todo))
-    failures = [
-        SweepFailure(params=params, seed=seed, error=out[1])
-        for (params, seed), out in zip(runs, outcomes)
-        if out[1] is not None
-    ]
+    table.attrs.update(wall_time=time.perf_counter() - start, computed=computed)
+    failures = [SweepFailure(params=p, seed=s, error=out[1]) for (p, s), out in zip(runs, outcomes) if out[1] is not None]
     if failures:
         raise SweepError(failures, table)
     return table
@@ -218,6 +260,16 @@ def _scalar(value, what):
     return value
 
 
+def _values(values, what):
+    """``values`` as a list of at most MAX_RUNS items (read lazily); a scalar (a str, a 0-d
+    array, anything not iterable) stands for one value."""
+    scalar = isinstance(values, (str, bytes)) or not isinstance(values, Iterable) or getattr(values, "ndim", 1) == 0
+    out = [values] if scalar else list(itertools.islice(values, MAX_RUNS + 1))
+    if len(out) > MAX_RUNS:
+        raise ValueError(f"{what}: more than {MAX_RUNS} values; a sweep has at most MAX_RUNS runs")
+    return out
+
+
 def _grid_points(grid):
     """The list of parameter dicts of a grid (dict of lists, or list of dicts)."""
     if isinstance(grid, dict):
@@ -225,13 +277,15 @@ def _grid_points(grid):
             raise ValueError("grid must not be empty: give at least one parameter with at least one value")
         axes = {}
         for name, values in grid.items():
-            values = [values] if isinstance(values, str) or np.ndim(values) == 0 else list(values)
-            if not values:
+            axes[name] = [_scalar(v, f"grid[{name!r}] values") for v in _values(values, f"grid[{name!r}]")]
+            if not axes[name]:
                 raise ValueError(f"grid[{name!r}] is empty: give at least one value")
-            axes[name] = [_scalar(v, f"grid[{name!r}] values") for v in values]
+        size = math.prod(len(values) for values in axes.values())
+        if size > MAX_RUNS:
+            raise ValueError(f"grid: {size} grid points (the product of its value counts), more than MAX_RUNS = {MAX_RUNS}")
         points = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
     elif isinstance(grid, (list, tuple)):
-        if not grid:
+        if not (grid := _values(grid, "grid")):
             raise ValueError("grid must not be empty: give at least one parameter dict")
         if not all(isinstance(p, dict) for p in grid):
             raise TypeError("a grid given as a list must hold dicts of parameter values")
@@ -249,10 +303,10 @@ def _grid_points(grid):
 def _check_seeds(seeds):
     """Distinct non-negative int seeds from an int count or a sequence."""
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
-        seeds = range(check_int(seeds, "seeds", low=1))
-    elif isinstance(seeds, (str, bytes)) or np.ndim(seeds) != 1:
+        seeds = range(check_int(seeds, "seeds", low=1, high=MAX_RUNS))
+    elif isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable) or getattr(seeds, "ndim", 1) != 1:
         raise TypeError("seeds must be an int (a count) or a sequence of ints")
-    out = [check_int(s.item() if isinstance(s, np.generic) else s, "seed", low=0) for s in seeds]
+    out = [check_int(s.item() if isinstance(s, np.generic) else s, "seed", low=0) for s in _values(seeds, "seeds")]
     if not out:
         raise ValueError("seeds must not be empty")
     if len(set(out)) != len(out):
@@ -314,14 +368,54 @@ def _execute(func, runs, todo, backend, n_jobs, scheduler):
         jobs = min(n_jobs or cores, len(todo))
         threads = max(1, cores // jobs)
         parallel = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-        yield from parallel(joblib.delayed(_indexed)(func, runs[i], i, threads) for i in todo)
+        yield from parallel(joblib.delayed(_indexed)(func, runs[i], i, threads, os.getpid()) for i in todo)
     else:
         yield from _execute_dask(func, runs, todo, scheduler)
 
 
-def _indexed(func, run, i, threads):
-    """Run one (params, seed) pair in a worker and tag it with its index: ``(i, result, error)``."""
+def _indexed(func, run, i, threads, parent=None):
+    """Run one (params, seed) pair in a worker and tag it with its index: ``(i, result, error)``.
+
+    ``parent``: the pid of the sweeping process, which a worker that is its child watches
+    (once per process, in a daemon thread): a dead parent's children get another one, so
+    when ``os.getppid()`` changes the worker calls ``os._exit``. Otherwise loky workers
+    outlive a ``kill -9`` of the sweep and run the queued tasks, whose results are lost.
+    """
+    if parent is not None and not _watching and os.getppid() == parent:  # not when joblib runs it here
+        _watching.append(threading.Thread(target=_watch, args=(parent,), name="mtlib-sweep-watch", daemon=True))
+        _watching[0].start()
     return (i, *_call(func, run[0], run[1], threads))
+
+
+_watching = []  # the thread of this worker process that watches its parent
+
+
+def _watch(parent):
+    """Exit this process within WATCH_S seconds once its parent is not ``parent``."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_S)
+    os._exit(1)
+
+
+def _claim(cache, runs, indices, outcomes, bar, reload):
+    """Split run indices into ``(mine, waiting)``: runs this sweep locks, runs another holds.
+
+    With ``reload``, a run this sweep locks is first read from the cache (into ``outcomes``
+    and ``bar``): the sweep that held it may have stored it.
+    """
+    if cache is None:
+        return list(indices), []
+    mine, waiting = [], []
+    for i in indices:
+        if not cache.claim(*runs[i]):
+            waiting.append(i)
+        elif reload and (outcome := cache.load(*runs[i])) is not None:
+            outcomes[i] = outcome
+            cache.release(*runs[i])
+            bar.update(1)
+        else:
+            mine.append(i)
+    return mine, waiting
 
 
 def _execute_dask(func, runs, todo, scheduler):
@@ -376,8 +470,43 @@ def _digest(obj):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _cache_root(cache_dir):
+    """``cache_dir`` as a Path, refused (TypeError/ValueError) unless it can be a folder."""
+    path = os.fspath(cache_dir) if isinstance(cache_dir, (str, os.PathLike)) else None
+    if not isinstance(path, str):
+        raise TypeError(f"cache_dir must be a folder path (str or path-like) or None, got {type(cache_dir).__name__}")
+    if not path.strip():
+        raise ValueError("cache_dir must not be empty: give a folder ('.' for the current one), or None for no cache")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"cache_dir {path!r} is a file, not a folder")
+    return Path(path)
+
+
+def _process_tag(pid):
+    """The start time of the running process ``pid`` (field 22 of Linux's /proc/<pid>/stat),
+    which tells a reused pid apart; None if none runs (a zombie counts as gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _stale(lock):
+    """Whether a lock file's sweep is gone: its process no longer runs on this host.
+
+    A lock gone or unreadable (read while being written) is stale too: at worst two
+    sweeps then compute the same run, which costs time only.
+    """
+    try:
+        host, pid, tag = lock.read_text().split()
+        return host == socket.gethostname() and _process_tag(int(pid)) != tag
+    except (OSError, ValueError):
+        return True
+
+
 class _Cache:
-    """One JSON file per finished run under ``root/<func name>-<func hash>/``."""
+    """One JSON file per finished run under ``root/<func name>-<func hash>/``, and its lock."""
 
     def __init__(self, root, func):
         from . import __version__  # read at call time: mtlib/__init__.py sets it after importing us
@@ -392,24 +521,58 @@ class _Cache:
         name = getattr(func, "__qualname__", type(func).__name__)
         self.identity = {"source": source, "name": name, "module": getattr(func, "__module__", None), "mtlib": __version__}
         label = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:40]
-        self.folder = Path(root) / f"{label}-{_digest(self.identity)[:16]}"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = root / f"{label}-{_digest(self.identity)[:16]}"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"cache_dir {str(root)!r} cannot be used: creating {self.folder} failed ({exc})") from exc
+        self.owner = f"{socket.gethostname()} {os.getpid()} {_process_tag(os.getpid())}"
+        self.held = set()  # the lock files this sweep holds
 
     def _key(self, params, seed):
         return _digest({"function": self.identity, "params": params, "seed": seed})
+
+    def claim(self, params, seed):
+        """Take the run's lock file (True), or False while a live sweep holds it (see _stale).
+
+        Without Linux's /proc (no check that a process runs) there are no locks: True.
+        """
+        lock = self.folder / f"{self._key(params, seed)}.lock"
+        if not Path("/proc/self/stat").exists():
+            return True
+        for _ in range(3):  # a stale lock is broken, then taken
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if not _stale(lock):
+                    return False
+                lock.unlink(missing_ok=True)
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(self.owner)
+                self.held.add(lock)
+                return True
+        return False
+
+    def release(self, params, seed):
+        """Remove the run's lock file if this sweep holds it."""
+        lock = self.folder / f"{self._key(params, seed)}.lock"
+        if lock in self.held:
+            self.held.remove(lock)
+            lock.unlink(missing_ok=True)
 
     def load(self, params, seed):
         """``(result, None)`` from a valid cache file, or None (missing or corrupt file)."""
         key = self._key(params, seed)
         path = self.folder / f"{key}.json"
-        if not path.exists():
-            return None
         try:
             record = json.loads(path.read_text())
             body = record["body"]
             valid = record["sha256"] == _digest(body) and body["key"] == key
             result = _check_result(body["result"], params) if valid else None
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, RecursionError, OSError):  # OSError: e.g. a folder there
             valid = False
         if not valid:
             warnings.warn(f"corrupt sweep cache file {path} (params={params}, seed={seed}): recomputing", stacklevel=3)
@@ -417,7 +580,8 @@ class _Cache:
         return result, None
 
     def store(self, params, seed, result):
-        """Write the run's record atomically (temporary file, then ``os.replace``)."""
+        """Write the run's record atomically (temporary file, then ``os.replace``); an OSError
+        (a folder in the way, a full disk) only warns that the run is not cached."""
         key = self._key(params, seed)
         body = {"key": key, "params": params, "seed": seed, "result": result, "function": self.identity["name"]}
         text = json.dumps({"body": body, "sha256": _digest(body)}, allow_nan=True)
@@ -426,6 +590,8 @@ class _Cache:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
             os.replace(tmp, self.folder / f"{key}.json")
-        except BaseException:
+        except BaseException as exc:
             os.unlink(tmp)
-            raise
+            if not isinstance(exc, OSError):
+                raise
+            warnings.warn(f"could not write sweep cache file {self.folder / key}.json ({exc}): run not cached", stacklevel=3)
