@@ -10,3 +10,5 @@ USA_MAX_BETA = 700.0
 # theorems (its dynamics is the gradient ascent of the interaction energy, whose
 # linearisation gives γ_k and k_max).
 DEFAULT_MODEL = "usa"
+# The most tokens the closed-form reductions take: n enters their formulas as a float64.
+MAX_TOKENS = 10**300

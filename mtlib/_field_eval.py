@@ -5,6 +5,12 @@ reductions; callers validate their inputs first (plain float64 arrays, unit rows
 summing to 1). Every sum of exponentials is computed as e^{s_i} Σ_j w_j e^{β<x_i,x_j> - s_i}
 with s_i = |β| (|β| <= SHIFT_ALL_ROWS, where no term can underflow) or the row maximum
 (larger |β|); the USA factor e^{s_i} is applied last and an overflow raises ``ValueError``.
+The velocity is projected pair by pair: v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} P_{x_i} x_j with
+P_{x_i} x_j = x_j - <x_i,x_j> x_i, so the self term (P_{x_i} x_i = 0, but e^{β} times
+larger than the others) never enters the sums; for the velocity the row maximum is over
+j ≠ i, so the largest term that does enter is e^0. Identical tokens are merged first
+(their weights summed): their mutual projections are exactly 0, and so is the field of
+tokens that all coincide. The SA denominator gets the self term w_i e^{β - s_i} back.
 References: Geshkovski, Letrouit, Polyanskiy, Rigollet (2023) for the model; Abramowitz &
 Stegun 9.6.34 for the Fourier expansion of e^{β cos φ}.
 """
@@ -19,14 +25,15 @@ from scipy import special
 
 from . import _kernels_circle as _kc
 from . import _kernels_sphere as _ks
-from ._constants import TWO_PI
+from ._validate import ANGLE_LIMIT, check_memory, reduce_large_angles
 
 SHIFT_ALL_ROWS = 350.0  # |β| up to which s_i = |β| (e^{-2|β|} is still a normal float)
 FOURIER_TOL = 1e-16  # relative tail of the mode coefficients dropped by the cut-off
 FOURIER_MAX_BETA = 50.0  # "auto" uses Fourier only up to this |β|
+FOURIER_BETA_LIMIT = 1e6  # |β| beyond which the Fourier path is refused (M ~ sqrt(75|β|) > 8700)
+FOURIER_TINY_BETA = 1e-150  # below this |β|, a_m = b_{m-1} - b_{m+1} (2m I_m(β)/β underflows)
 FOURIER_COST_RATIO = 2.0  # "auto" uses Fourier when ratio * M <= N (measured crossover)
 SA_FOURIER_ERR = 1e-13  # SA rows whose Fourier estimate may be off by more: direct sum
-ANGLE_LIMIT = 1e5  # angles beyond this are reduced mod 2π before the kernels
 PARALLEL_MIN_WORK = 5e7  # kernel work (N·M or N²·d) below which one thread is faster (measured)
 
 
@@ -56,37 +63,68 @@ def shifts(XT, w, beta, exclude_self):
 
 
 def pairwise(XT, w, beta, exclude_self):
-    """(num, den, shift): the shifted sums of :func:`_ks.pairwise_sums` for tokens XT (d, n)."""
+    """(num, den, shift): the shifted sums of :func:`_ks.pairwise_sums` for tokens XT (d, n),
+    over j ≠ i (shift and sums) if exclude_self."""
     d, n = XT.shape
     num = np.empty((n, d))
     den = np.empty(n)
     with threads_for(float(n) * n * d):
         shift = shifts(XT, w, beta, exclude_self)
-        _ks.pairwise_sums(XT, w, beta, shift, num, den)
+        _ks.pairwise_sums(XT, w, beta, shift, exclude_self, num, den)
     return num, den, shift
+
+
+def merge_duplicates(XT, w):
+    """Merge identical tokens (columns of XT (d, n)), summing their weights.
+
+    Returns (XT, w, None, None) when the tokens are distinct (the common case, found in
+    O(n d) by :func:`_ks.distinct_tokens`), else (the distinct tokens, their weights,
+    the index of the first token of each group, the group of each token).
+    """
+    n = XT.shape[1]
+    keys = np.empty(n)
+    if _ks.distinct_tokens(XT, keys):
+        return XT, w, None, None
+    inverse = np.empty(n, np.int64)
+    first = _ks.duplicate_groups(XT, keys, np.argsort(keys), inverse)
+    if first.size == n:
+        return XT, w, None, None
+    return np.ascontiguousarray(XT[:, first]), np.bincount(inverse, weights=w, minlength=first.size), first, inverse
+
+
+def sa_denominator(den, w, beta, shift):
+    """den_i + w_i e^{β - s_i}: the SA denominator with the self term put back (0 where
+    w_i = 0; inf where e^{β - s_i} overflows, i.e. the field underflows to 0)."""
+    if abs(beta) <= SHIFT_ALL_ROWS:  # s_i = |β|: e^{β - |β|} <= 1
+        return den + w * math.exp(beta - abs(beta))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return den + np.where(w > 0, w * np.exp(beta - shift), 0.0)
 
 
 def rescale_usa(v, shift, beta):
     """Multiply row i of v by e^{s_i}; ValueError if the USA field overflows float64."""
-    half = np.exp(0.5 * shift)
     with np.errstate(over="ignore", invalid="ignore"):
+        half = np.exp(0.5 * shift)
         v = (v * half.reshape((-1,) + (1,) * (v.ndim - 1))) * half.reshape((-1,) + (1,) * (v.ndim - 1))
     if not np.all(np.isfinite(v)):
         raise ValueError(
             f"the USA field overflows float64 at beta = {beta} (terms e^(beta<x_i,x_j>) "
-            f"near e^{abs(beta):.0f}); use model='sa', or a smaller beta"
+            f"near e^{abs(beta):.4g}); use model='sa', or a smaller beta"
         )
     return v
 
 
 def sphere_velocity(X, w, beta, sa):
-    """The SA/USA field at the rows of X (n, d), no validation."""
-    XT = np.ascontiguousarray(X.T)
-    num, den, shift = pairwise(XT, w, beta, exclude_self=not sa)
+    """The SA/USA field at the rows of X (n, d), no validation (see the module notes)."""
+    XT, w, first, inverse = merge_duplicates(np.ascontiguousarray(X.T), w)
+    X = X if first is None else X[first]
+    num, den, shift = pairwise(XT, w, beta, exclude_self=True)
     v = num - np.einsum("ij,ij->i", num, X)[:, None] * X
     if sa:
-        return v / den[:, None]
-    return rescale_usa(v, shift, beta)
+        v = v / sa_denominator(den, w, beta, shift)[:, None]
+    else:
+        v = rescale_usa(v, shift, beta)
+    return v if inverse is None else v[inverse]
 
 
 def attention_average(X, w, beta, sa):
@@ -95,20 +133,35 @@ def attention_average(X, w, beta, sa):
     return num / den[:, None] if sa else rescale_usa(num, shift, beta)
 
 
+def check_fourier_beta(beta):
+    """Refuse |β| > FOURIER_BETA_LIMIT for the Fourier path (too many modes)."""
+    if abs(beta) > FOURIER_BETA_LIMIT:
+        raise ValueError(
+            f"beta = {beta}: the Fourier modes need |beta| <= {FOURIER_BETA_LIMIT:g} (their "
+            f"number grows like sqrt(75 |beta|)); use method='direct'"
+        )
+
+
 @functools.lru_cache(maxsize=64)
 def fourier_coefficients(beta, tol=FOURIER_TOL):
     """(a, b, M): a_m = 2m I_m(β)/β e^{-|β|} and b_m = I_m(β) e^{-|β|}, m = 0..M.
 
     M is the smallest cut-off whose dropped tails, Σ_{m>M} |a_m| and 2 Σ_{m>M} |b_m|,
-    are below tol times Σ_m |a_m| and b_0 + 2 Σ_m |b_m|.
+    are below tol times Σ_m |a_m| and b_0 + 2 Σ_m |b_m|. For |β| < FOURIER_TINY_BETA,
+    a_m = b_{m-1} - b_{m+1} (the same by I_{m-1} - I_{m+1} = 2m I_m/β, without the
+    underflow of I_m(β)); |β| > FOURIER_BETA_LIMIT raises ``ValueError``.
     """
+    check_fourier_beta(beta)
     if beta == 0.0:
         return np.array([0.0, 1.0]), np.array([1.0, 0.0]), 1
     m_cap = int(40 + 12 * math.sqrt(abs(beta)))
-    while True:
+    for _ in range(8):  # the first cap suffices (M ~ sqrt(75|β|)); doubling is a safeguard
         m = np.arange(m_cap + 1)
         b = special.ive(m, beta)
-        a = 2.0 * m * b / beta
+        if abs(beta) < FOURIER_TINY_BETA:
+            a = special.ive(m - 1, beta) - special.ive(m + 1, beta)
+        else:
+            a = 2.0 * m * b / beta
         tail_a = np.cumsum(np.abs(a)[::-1])[::-1]  # tail_a[m] = Σ_{k>=m} |a_k|
         tail_b = 2.0 * np.cumsum(np.abs(b)[::-1])[::-1]
         ok_a = tail_a <= tol * tail_a[1]
@@ -117,13 +170,15 @@ def fourier_coefficients(beta, tol=FOURIER_TOL):
             cut = max(np.argmax(ok_a), np.argmax(ok_b), 2) - 1
             return a[: cut + 1].copy(), b[: cut + 1].copy(), cut
         m_cap *= 2
+    raise RuntimeError(f"the Fourier cut-off did not converge at beta = {beta}")  # pragma: no cover
 
 
 def fourier_velocity(theta, w, beta, sa):
     """Circle velocity from the Fourier modes (angles with |θ| < ANGLE_LIMIT)."""
     a, b, M = fourier_coefficients(beta)
-    Z = np.empty((2, M + 1))
     n = theta.size
+    check_memory(16 * (M + 1) * (n // _kc.CHUNK + 1), f"the Fourier path (M = {M} modes at beta = {beta}, n = {n})")
+    Z = np.empty((2, M + 1))
     out = np.empty(n)
     den = np.empty(n if sa else 1)
     with threads_for(float(n) * M):
@@ -144,15 +199,19 @@ def fourier_velocity(theta, w, beta, sa):
 
 
 def direct_velocity_circle(theta, w, beta, sa):
-    """Circle velocity by the direct O(N²) sum (angles with |θ| < ANGLE_LIMIT)."""
+    """Circle velocity by the direct O(N²) sum (angles with |θ| < ANGLE_LIMIT), projected
+    pair by pair as on the sphere: v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} <x_j, (-sin θ_i, cos θ_i)>."""
     CS = np.empty((2, theta.size))
     with threads_for(theta.size * 100.0):
         _kc.cos_sin(theta, CS)
-    num, den, shift = pairwise(CS, w, beta, exclude_self=not sa)
+    CS, w, _, inverse = merge_duplicates(CS, w)
+    num, den, shift = pairwise(CS, w, beta, exclude_self=True)
     v = CS[0] * num[:, 1] - CS[1] * num[:, 0]
     if sa:
-        return v / den
-    return rescale_usa(v, shift, beta)
+        v = v / sa_denominator(den, w, beta, shift)
+    else:
+        v = rescale_usa(v, shift, beta)
+    return v if inverse is None else v[inverse]
 
 
 def circle_method(method, n, beta):
@@ -172,7 +231,6 @@ def circle_velocity(theta, w, beta, sa, method):
 
 
 def reduce_angles(theta):
-    """Angles reduced mod 2π when some are too large for the kernels' range reduction."""
-    if np.abs(theta).max() > ANGLE_LIMIT:
-        return np.mod(theta, TWO_PI)
-    return theta
+    """Angles with |θ| > ANGLE_LIMIT reduced exactly mod 2π (as :func:`mtlib.angles_to_points`
+    reduces them), the others unchanged: the kernels' own range reduction is exact below."""
+    return reduce_large_angles(theta)

@@ -32,13 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from ._validate import check_array, check_choice, check_int, check_real
+from ._validate import check_array, check_choice, check_int, check_memory, check_real
 
 SAFETY = 0.9  # the controller aims at SAFETY times the largest acceptable step
 MIN_FACTOR = 0.2  # the step shrinks at most 5-fold, and by this factor after a non-finite error
 MAX_FACTOR = 5.0  # and grows at most 5-fold
 ERROR_EXPONENT = -0.2  # -1/(q + 1), q = 4 the order of the embedded error estimate
 EVENT_RTOL = 4.0 * np.finfo(float).eps  # relative tolerance of the event root finder (brentq's least)
+MIN_RTOL = 4.0 * np.finfo(float).eps  # float64 cannot resolve a smaller relative error
+DEFAULT_MAX_STEPS = 100_000  # step attempts; about a minute or two for a few tokens (~1 ms a step)
+PACE_WINDOW = 500  # dopri measures its progress over windows of this many step attempts...
+PACE_MARGIN = 100  # ...and gives up when, at that pace, the budget left covers under 1/PACE_MARGIN of the time left
 
 # The Dormand–Prince 5(4) tableau (Hairer, Nørsett, Wanner, Table II.5.2). The last row of
 # A is the fifth-order solution (first same as last), E = b5 - b4 the error weights and P
@@ -119,12 +123,42 @@ def step_factor(norm):
 
 
 def initial_step(y, f, span, rtol, atol):
-    """A first dopri step: 0.01 |y|/|f| in the error norm (Hairer II.4), at most the span."""
+    """A first dopri step: 0.01 |y|/|f| in the error norm (Hairer II.4), at most the span.
+
+    Where |f|/tol overflows (USA near β = 700) |f| is factored out of the norm, so the step
+    is the tiny one the field needs (at least the least positive float), not 0.
+    """
     scale = atol + rtol * np.abs(y)
     d0 = math.sqrt(float(np.mean(np.abs(y / scale) ** 2)))
-    d1 = math.sqrt(float(np.mean(np.abs(f / scale) ** 2)))
-    h = 0.01 * d0 / d1 if d0 > 1e-5 and d1 > 1e-5 else 1e-6
+    with np.errstate(over="ignore"):
+        d1 = math.sqrt(float(np.mean(np.abs(f / scale) ** 2)))
+    if not (d0 > 1e-5 and d1 > 1e-5):
+        h = 1e-6
+    elif math.isinf(d1):
+        f_max = float(np.max(np.abs(f)))
+        d1_unit = math.sqrt(float(np.mean(np.abs((f / f_max) / scale) ** 2)))  # d1 = f_max d1_unit
+        h = max(0.01 * d0 / d1_unit / f_max, math.ulp(0.0))
+    else:
+        h = 0.01 * d0 / d1
     return min(h, max(span, 1e-12))
+
+
+def check_tolerances(rtol, atol):
+    """(rtol, atol) as floats: rtol >= MIN_RTOL (4 machine epsilons), atol > 0."""
+    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
+    if rtol < MIN_RTOL:
+        raise ValueError(
+            f"rtol must be >= {MIN_RTOL:.3g} (4 machine epsilons: float64 cannot resolve a smaller "
+            f"relative error), got {rtol:g}"
+        )
+    return rtol, check_real(atol, "atol", low=0.0, low_open=True)
+
+
+def rk4_steps(t0, t_eval, dt):
+    """The RK4 steps to t_eval[-1], each output interval cut into ceil(span/dt) (a float: may be huge or inf)."""
+    spans = np.diff(np.concatenate([[t0], t_eval]))
+    with np.errstate(over="ignore"):
+        return float(np.sum(np.ceil(spans / dt * (1.0 - 1e-12))))
 
 
 def dopri_step(rhs, t, y, f, h, linear=None):
@@ -281,10 +315,11 @@ def integrate(
     atol=1e-10,
     retract=None,
     events=None,
-    max_steps=None,
+    max_steps=DEFAULT_MAX_STEPS,
     linear=None,
     max_step=None,
     callback=None,
+    hint="",
 ):
     """Integrate y' = f(t, y) (or y' = L y + f(t, y)) and return y at the times t_eval.
 
@@ -311,8 +346,13 @@ def integrate(
         default False; True stops the run at the first crossing) and ``direction``
         (> 0: only upward crossings, < 0: only downward, 0, the default: both). Every
         crossing is recorded; a zero at t0 is not a crossing.
-    max_steps : int >= 1, optional
-        The largest number of step attempts (accepted and rejected); RuntimeError beyond.
+    max_steps : int >= 1 or None
+        The largest number of step attempts (accepted and rejected); None: no limit. RK4:
+        a run that needs more steps is refused before it starts (ValueError). Dopri:
+        RuntimeError when the budget is spent, or as soon as the pace of the last
+        PACE_WINDOW attempts, extrapolated with its growth, would cover under
+        1/PACE_MARGIN of the time left with the attempts left (a stiff or overflowing
+        right-hand side: USA near collapse at large β, a tiny CFL cap).
     linear : array_like, optional
         Dopri only: the diagonal L of y' = L y + f(t, y), broadcast against y (Lawson).
     max_step : float > 0 or callable, optional
@@ -320,6 +360,9 @@ def integrate(
     callback : callable, optional
         callback(t, y) after each accepted step (after events); returning a false value
         other than None (False, np.False_) stops the run there (status 2).
+    hint : str
+        What the caller can change, appended to the step-budget and step-underflow errors.
+        The right-hand side must be finite at the initial state (ValueError otherwise).
 
     Returns
     -------
@@ -344,8 +387,8 @@ def integrate(
         dt = check_real(dt, "dt", low=0.0, low_open=True)
     elif method == "rk4":
         raise ValueError("dt is required for method='rk4' (the largest step)")
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
+    hint = hint or "raise max_steps (None: no limit), loosen rtol/atol, or shorten t_eval"
     retract = _check_callable(retract, "retract")
     callback = _check_callable(callback, "callback")
     if max_steps is not None:
@@ -362,8 +405,17 @@ def integrate(
             raise ValueError(f"linear of shape {linear.shape} does not broadcast against y0 of shape {y.shape}")
     if max_step is not None and not callable(max_step):
         max_step = check_real(max_step, "max_step", low=0.0, low_open=True)
+    work = t_eval.size + (8 if method == "rk4" else 12)  # outputs, stages and temporaries
+    check_memory(work * y.nbytes, f"integrating a state of shape {y.shape} to {t_eval.size} output times")
+    if method == "rk4" and max_steps is not None:
+        steps = rk4_steps(t0, t_eval, dt)
+        if steps > max_steps:
+            raise ValueError(
+                f"RK4 with dt = {dt:.3g} needs {steps:.3g} steps to t_eval[-1] = {t_eval[-1]:.6g}, more than "
+                f"max_steps = {max_steps}; {hint}"
+            )
     ev = _Events(events, t0, y)
-    run = _Run(rhs, retract, ev, callback, max_steps)
+    run = _Run(rhs, retract, ev, callback, max_steps, hint)
     if method == "rk4":
         ys = run.rk4(y, t0, t_eval, dt)
     else:
@@ -391,21 +443,60 @@ def _says_stop(answer):
 class _Run:
     """The state of one integration: counters, the stop status, the budget."""
 
-    def __init__(self, rhs, retract, events, callback, max_steps):
+    def __init__(self, rhs, retract, events, callback, max_steps, hint):
         self.rhs, self.retract, self.events, self.callback, self.max_steps = rhs, retract, events, callback, max_steps
+        self.hint = hint
         self.n_steps = self.n_rejected = self.nfev = 0
+        self.marks = []  # the times at the starts of the last two windows of PACE_WINDOW attempts
         self.status, self.message = 0, "reached the last output time"
 
     def f(self, t, y):
         self.nfev += 1
         return self.rhs(t, y)
 
+    def first(self, t, y):
+        """f at the initial state, which must be finite."""
+        f = self.f(t, y)
+        if not np.all(np.isfinite(f)):
+            raise ValueError(
+                f"integrate: the right-hand side is not finite (NaN or inf) at the initial state, t = {t:.6g}: "
+                "it overflows float64 at these parameters"
+            )
+        return f
+
     def attempt(self, t, t_end):
-        """Count one step attempt against max_steps."""
-        if self.max_steps is not None and self.n_steps + self.n_rejected >= self.max_steps:
+        """Count one dopri step attempt against max_steps; give up early when the pace cannot reach t_end."""
+        if self.max_steps is None:
+            return
+        used = self.n_steps + self.n_rejected
+        if used >= self.max_steps:
             raise RuntimeError(
                 f"integrate: max_steps = {self.max_steps} step attempts used by t = {t:.6g}, before "
-                f"t_eval[-1] = {t_end:.6g}; raise max_steps, or loosen rtol/atol or enlarge dt"
+                f"t_eval[-1] = {t_end:.6g}; {self.hint}"
+            )
+        if used % PACE_WINDOW == 0:
+            self.check_pace(t, t_end, (self.max_steps - used) / PACE_WINDOW)
+            self.marks = self.marks[-1:] + [t]
+
+    def check_pace(self, t, t_end, windows_left):
+        """RuntimeError when the last window's advance, growing as from the window before, cannot reach t_end.
+
+        Each later window is taken to advance G times the one before (G = last / previous
+        advance, G <= 1 counted as 1), so the budget left reaches Σ_j d G^j, j = 1..windows_left.
+        """
+        if len(self.marks) < 2:
+            return
+        last, previous = t - self.marks[1], self.marks[1] - self.marks[0]
+        if previous == 0.0 or last > previous:
+            growth = math.inf if previous == 0.0 else last / previous
+            reach = last * math.expm1(min(windows_left * math.log(growth), 700.0)) / (1.0 - 1.0 / growth)
+        else:
+            reach = last * windows_left
+        if t_end - t > PACE_MARGIN * reach:
+            raise RuntimeError(
+                f"integrate: the last {PACE_WINDOW} step attempts advanced t by {last:.3g} (to t = {t:.6g}): at this "
+                f"pace the {windows_left * PACE_WINDOW:.0f} attempts left of max_steps = {self.max_steps} cannot "
+                f"reach t_eval[-1] = {t_end:.6g} (the right-hand side is stiff or fast here); {self.hint}"
             )
 
     def accepted(self, t_a, t_b, y_b, state_at):
@@ -425,7 +516,7 @@ class _Run:
 
     def rk4(self, y, t, t_eval, dt):
         ys = np.empty((t_eval.size,) + y.shape, dtype=y.dtype)
-        f = None
+        f = self.first(t, y) if t_eval[-1] > t else None
         retract = self.retract
         for k, t_out in enumerate(t_eval):
             span = t_out - t
@@ -433,7 +524,6 @@ class _Run:
             h = span / m if m else 0.0
             for s in range(m):
                 t_a = t + s * h
-                self.attempt(t_a, t_eval[-1])
                 t_b = t_out if s == m - 1 else t + (s + 1) * h
                 if f is None:
                     f = self.f(t_a, y)
@@ -459,7 +549,7 @@ class _Run:
         ys = np.empty((t_eval.size,) + y.shape, dtype=y.dtype)
         retract = self.retract
         t_end = t_eval[-1]
-        f = self.f(t, y)
+        f = self.first(t, y)
         cap = max_step if callable(max_step) else (lambda t_, y_: math.inf if max_step is None else max_step)
         h_cap = cap(t, y)
         h = min(dt if dt is not None else initial_step(y, f, t_end - t, rtol, atol), h_cap)
@@ -468,7 +558,10 @@ class _Run:
                 self.attempt(t, t_end)
                 h_try = min(h, h_cap, t_out - t)
                 if t + h_try == t:
-                    raise RuntimeError(f"integrate: the dopri step underflowed at t = {t:.17g} (h = {h_try:.3g})")
+                    raise RuntimeError(
+                        f"integrate: the dopri step underflowed at t = {t:.17g} (h = {h_try:.3g}): the right-hand "
+                        f"side is too fast, or not finite, here; {self.hint}"
+                    )
                 y_new, f_new, err, stages = dopri_step(self.f, t, y, f, h_try, linear)
                 norm = error_norm(err, y, y_new, rtol, atol)
                 factor = step_factor(norm)

@@ -23,6 +23,7 @@ _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split (fdlibm): k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
 _EXP_UNDERFLOW = -708.0  # below this exp_poly returns 0 (e^-708 ~ 3e-308)
+_EXP_OVERFLOW = 709.0  # above this exp_poly returns e^709 (finite: a zero weight times it is 0)
 
 
 @intrinsic
@@ -38,12 +39,14 @@ def _int64_as_float64(typingctx, bits):
 
 @nb.njit(cache=True, fastmath={"contract"})
 def exp_poly(x):
-    """e^x for x <= 709, vectorisable; 0 for x < -708.
+    """e^x for -708 <= x <= 709, vectorisable; 0 below (and for x = -inf), e^709 above.
 
     x = k ln 2 + r with |r| <= ln2/2 (Cody–Waite split of ln 2), e^r by its Taylor
     polynomial of degree 12 (truncation < 2e-16 relative), 2^k from the exponent bits.
-    Relative error below 1e-15 over [-708, 709] (tested against ``np.exp``).
+    Relative error below 1e-15 over [-708, 709] (tested against ``np.exp``). Above 709 the
+    value saturates at e^709 instead of overflowing, so that a zero weight times it is 0.
     """
+    x = min(x, _EXP_OVERFLOW)
     k = np.floor(x * _LOG2E + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO
     p = 1.0 / 479001600.0
@@ -65,11 +68,13 @@ def exp_poly(x):
 
 
 @nb.njit(cache=True, parallel=True, fastmath=FASTMATH)
-def pairwise_sums(XT, w, beta, shift, num, den):
+def pairwise_sums(XT, w, beta, shift, exclude_self, num, den):
     """num_i = Σ_j w_j e^{β<x_i,x_j> - s_i} x_j and den_i = Σ_j w_j e^{β<x_i,x_j> - s_i}.
 
     XT is (d, n) (token j in column j), w (n,) weights, shift (n,) the exponent shifts
-    s_i; num (n, d) and den (n,) are written. O(n² d): blocks of rows in parallel, each
+    s_i; with exclude_self the sums run over j ≠ i only. num (n, d) and den (n,) are
+    written. The exponents are β<x_i,x_j> = Σ_k (β x_ki) x_kj in this order (as in
+    :func:`row_max_exponent`). O(n² d): blocks of rows in parallel, each
     sweeping column tiles that stay in cache. Inside a tile, groups of ROW_GROUP = 4 rows
     share every load of a column row (the dot products and the weighted sums are
     memory-bound otherwise); the inner loops run over contiguous 1-D slices so that they
@@ -107,6 +112,8 @@ def pairwise_sums(XT, w, beta, shift, num, den):
                         t3[j] += a3 * x
                 for q in range(r):
                     t = buf[q, :m]
+                    if exclude_self and j0 <= g + q < j0 + m:
+                        t[g + q - j0] = -np.inf  # e^{-inf} = 0: the self term drops out
                     s_i = shift[g + q]
                     s = 0.0
                     for j in range(m):
@@ -139,20 +146,93 @@ def pairwise_sums(XT, w, beta, shift, num, den):
                 num[i, k] = acc[i - i0, k]
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, fastmath={"contract"})
 def row_max_exponent(XT, w, beta, exclude_self, out):
     """out_i = max_j β<x_i,x_j> over tokens j with w_j > 0 (j ≠ i if exclude_self).
 
     The exponent shift that keeps the largest term of row i at e^0 (used for |β| large);
-    -inf when a row has no such token. O(n² d).
+    -inf when a row has no such token. The exponents are rounded exactly as in
+    :func:`pairwise_sums` (Σ_k (β x_ki) x_kj in order), so the largest term is e^0 exactly
+    even where β·eps is large. O(n² d).
     """
     d, n = XT.shape
     for i in nb.prange(n):
         best = -np.inf
         for j in range(n):
             if w[j] > 0.0 and not (exclude_self and j == i):
-                dot = 0.0
+                x = 0.0
                 for k in range(d):
-                    dot += XT[k, i] * XT[k, j]
-                best = max(best, beta * dot)
+                    x += (beta * XT[k, i]) * XT[k, j]
+                best = max(best, x)
         out[i] = best
+
+
+_KEY_STEP = 0.6180339887498949  # golden ratio - 1: the key weights 1 + frac(k·φ) are distinct
+
+
+@nb.njit(cache=True)
+def token_keys(XT, keys):
+    """keys_j = Σ_k (1 + frac(kφ)) x_kj for the tokens (columns) of XT (d, n).
+
+    Identical tokens get equal keys (the same arithmetic in the same order), distinct ones
+    rarely: when no two keys are equal the tokens are distinct. O(n d).
+    """
+    d, n = XT.shape
+    for j in range(n):
+        s = 0.0
+        for k in range(d):
+            s += (1.0 + (k * _KEY_STEP) % 1.0) * XT[k, j]
+        keys[j] = s
+
+
+@nb.njit(cache=True)
+def distinct_tokens(XT, keys):
+    """True when no two tokens (columns of XT (d, n)) have equal :func:`token_keys`, which
+    then fill keys: the tokens are distinct. O(n d), an open-addressing hash of the keys."""
+    n = XT.shape[1]
+    token_keys(XT, keys)
+    bits = 1
+    while (1 << bits) < 2 * n:
+        bits += 1
+    mask = (1 << bits) - 1
+    table = np.full(mask + 1, -1, np.int64)
+    raw = keys.view(np.uint64)
+    for j in range(n):
+        h = np.int64((raw[j] * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+        while table[h] >= 0:
+            if keys[table[h]] == keys[j]:
+                return False
+            h = (h + 1) & mask
+        table[h] = j
+    return True
+
+
+@nb.njit(cache=True)
+def duplicate_groups(XT, keys, order, inverse):
+    """Group identical tokens (columns of XT (d, n)); return the first token of each group.
+
+    order sorts the :func:`token_keys` keys; tokens are compared coordinate by coordinate
+    only within runs of equal keys. Writes inverse[j] = the group of token j. O(n d)
+    unless many distinct tokens share a key.
+    """
+    d, n = XT.shape
+    first = np.empty(n, np.int64)
+    n_groups = 0
+    run = 0  # the first group whose key equals the current one
+    for p in range(n):
+        j = order[p]
+        if p == 0 or keys[j] != keys[order[p - 1]]:
+            run = n_groups
+        g = run
+        while g < n_groups:
+            k = 0
+            while k < d and XT[k, first[g]] == XT[k, j]:
+                k += 1
+            if k == d:
+                break
+            g += 1
+        if g == n_groups:
+            first[n_groups] = j
+            n_groups += 1
+        inverse[j] = g
+    return first[:n_groups]

@@ -6,6 +6,10 @@ sorted positions ``x`` in [0, 1) and its cumulative levels ``A`` (length n + 1,
 interval ``(A[i], A[i+1]]``. A target quantile function ``Q`` is piecewise linear on
 level pieces ``(lv[j], lv[j+1]]`` from ``y0[j]`` to ``y1[j]`` (``y0 == y1`` for atoms),
 extended to the real line by ``Q(s + 1) = Q(s) + 1``.
+
+W_p^p is returned as ``(scale, value)``, ``W_p^p = scale^p * value``: displacements are
+divided by the largest one where their p-th powers would leave the normal float64 range
+(large p, tiny distances); ``scale`` is 1 otherwise.
 """
 
 import numpy as np
@@ -155,15 +159,22 @@ def w1_discrete(x, A, y, B):
     return total
 
 
+SAFE_LOG_POWER = 600.0  # |p log z| below this: z^p is far inside the normal float64 range
+
+
 @njit(cache=True)
 def _mean_abs_pow(z0, z1, p):
-    """Mean of |z|^p over the segment [z0, z1] (exact, cancellation-free)."""
+    """Mean of |z|^p over the segment [z0, z1] (exact, cancellation-free).
+
+    Nearly constant segments use the series in r = d/z_m up to r^6, whose first neglected
+    term is about (p r)^8 / 1e8: it is taken for |r| <= 1e-2 and p |r| <= 0.1.
+    """
     d = z1 - z0
     zm = 0.5 * (z0 + z1)
     azm = abs(zm)
     if d == 0.0:
         return azm**p
-    if abs(d) <= 1e-2 * azm:
+    if abs(d) <= 1e-2 * azm and (p <= 10.0 or abs(d) * p <= 0.1 * azm):
         r2 = (d / zm) ** 2
         c1 = p * (p - 1.0) / 24.0
         c2 = c1 * (p - 2.0) * (p - 3.0) / 80.0
@@ -186,8 +197,14 @@ def _q_value(s, j, lv, y0, y1):
 
 
 @njit(cache=True)
-def circle_cost(theta, x, A, lv, y0, y1, p):
-    """c(theta) = int_0^1 |F^{-1}(t) - Q(t + theta)|^p dt (exact for the given pieces)."""
+def circle_cost(theta, x, A, lv, y0, y1, p, scale, snap):
+    """(c(theta) / scale^p, max |z|): c(theta) = int_0^1 |z|^p dt, z = F^{-1}(t) - Q(t + theta).
+
+    Exact for the given pieces, z divided by ``scale`` before the power; breaks of the two
+    measures closer than ``snap`` in t are taken as one (no sliver of length ~1e-16).
+    """
+    inv = 1.0 / scale
+    top = 0.0
     n = x.shape[0]
     K = lv.shape[0] - 1
     lift = np.floor(theta)
@@ -201,11 +218,16 @@ def circle_cost(theta, x, A, lv, y0, y1, p):
     while i < n:
         tA = A[i + 1]
         tB = lv[j + 1] + lift - theta
+        if abs(tA - tB) <= snap:
+            tB = tA
         t_next = tA if tA < tB else tB
         if t_next > t:
             q0 = _q_value(min(max(t + theta - lift, lv[j]), lv[j + 1]), j, lv, y0, y1) + lift
             q1 = _q_value(min(max(t_next + theta - lift, lv[j]), lv[j + 1]), j, lv, y0, y1) + lift
-            total += (t_next - t) * _mean_abs_pow(x[i] - q0, x[i] - q1, p)
+            z0 = x[i] - q0
+            z1 = x[i] - q1
+            top = max(top, abs(z0), abs(z1))
+            total += (t_next - t) * _mean_abs_pow(z0 * inv, z1 * inv, p)
             t = t_next
         if tA <= t_next:
             i += 1
@@ -214,13 +236,18 @@ def circle_cost(theta, x, A, lv, y0, y1, p):
             if j == K:
                 j = 0
                 lift += 1.0
-    return total
+    return total, top
 
 
 @njit(cache=True)
-def circle_slope(theta, x, A, lv, y0, y1, p):
-    """Right derivative of c(theta): sum over the source's level breaks A[i] of the
-    cost change when the mass just above the break switches from x[i+1] to x[i]."""
+def circle_slope(theta, x, A, lv, y0, y1, p, scale):
+    """(c'(theta) / scale^p, max |z| / scale), c' the right derivative of c(theta).
+
+    The sum over the source's level breaks A[i] of the cost change when the mass just
+    above the break switches from x[i+1] to x[i]; displacements divided by ``scale``.
+    """
+    inv = 1.0 / scale
+    top = 0.0
     n = x.shape[0]
     K = lv.shape[0] - 1
     g = 0.0
@@ -236,20 +263,29 @@ def circle_slope(theta, x, A, lv, y0, y1, p):
         while j < K - 1 and lv[j + 1] <= sp:
             j += 1
         q = _q_value(sp, j, lv, y0, y1) + lift
-        if i < n:
-            x_next = x[i]
-        else:
-            x_next = x[0] + 1.0
-        g += abs(x[i - 1] - q) ** p - abs(x_next - q) ** p
-    return g
+        x_next = x[i] if i < n else x[0] + 1.0
+        a = abs(x[i - 1] - q) * inv
+        b = abs(x_next - q) * inv
+        top = max(top, a, b)
+        g += a**p - b**p
+    return g, top
+
+
+@njit(cache=True)
+def _in_range(top, p):
+    """True if top^p is a normal float far from overflow (or top = 0): no rescaling needed."""
+    return top == 0.0 or abs(p * np.log(top)) < SAFE_LOG_POWER
 
 
 @njit(cache=True)
 def circle_wpp(x, A, lv, y0, y1, p):
-    """min over theta of c(theta) by bisection on the sign of the right derivative.
+    """(scale, value), W_p^p = scale^p * value = min over theta of c(theta) (length-1 circle).
 
-    c is convex; the minimiser lies in [-1, 1]. Bisection stops at width 1e-15, so the
-    value is exact up to |c'| * 1e-15 plus rounding.
+    c is convex, its minimiser in [-1, 1]: bisection on the sign of the right derivative
+    to width 1e-15 (each slope rescaled by its largest displacement if its powers leave
+    the float range). c is kinked at the minimiser when two breaks meet there (always for
+    two discrete measures), so the ends of the bracket are evaluated with those breaks
+    joined (``snap``): the value is exact up to rounding, also at large p.
     """
     a = -1.0
     b = 1.0
@@ -257,26 +293,39 @@ def circle_wpp(x, A, lv, y0, y1, p):
         mid = 0.5 * (a + b)
         if mid <= a or mid >= b:
             break
-        if circle_slope(mid, x, A, lv, y0, y1, p) < 0.0:
+        g, top = circle_slope(mid, x, A, lv, y0, y1, p, 1.0)
+        if not _in_range(top, p):
+            g = circle_slope(mid, x, A, lv, y0, y1, p, top)[0]
+        if g < 0.0:
             a = mid
         else:
             b = mid
-    ca = circle_cost(a, x, A, lv, y0, y1, p)
-    cb = circle_cost(b, x, A, lv, y0, y1, p)
-    return min(ca, cb)
+    snap = b - a + 1e-15
+    best_scale, best, best_w = 1.0, np.inf, np.inf
+    for theta in (a, b):
+        value, top = circle_cost(theta, x, A, lv, y0, y1, p, 1.0, snap)
+        scale = 1.0
+        if not _in_range(top, p):
+            scale = top
+            value = circle_cost(theta, x, A, lv, y0, y1, p, scale, snap)[0]
+        w = scale * max(value, 0.0) ** (1.0 / p)
+        if (value < best) if scale == best_scale else (w < best_w):
+            best_scale, best, best_w = scale, value, w
+    return best_scale, best
 
 
 @njit(cache=True)
 def batch_circle_wpp(X, AX, Y, BY, p):
-    """W_p^p (length-1 circle) for each row pair of sorted discrete measures."""
+    """(scales, values): W_p^p = scale^p * value (length-1 circle) for each row pair."""
     L = X.shape[0]
+    scales = np.ones(L)
     out = np.empty(L)
     for r in range(L):
         if p == 1.0:
             out[r] = w1_discrete(X[r], AX[r], Y[r], BY[r])
         else:
-            out[r] = circle_wpp(X[r], AX[r], BY[r], Y[r], Y[r], p)
-    return out
+            scales[r], out[r] = circle_wpp(X[r], AX[r], BY[r], Y[r], Y[r], p)
+    return scales, out
 
 
 # ---------------------------------------------------------------------------------------
@@ -492,77 +541,3 @@ def equispaced_sweep(x, A, k, p):
             best_cost = cost
             best_rho = rho
     return max(best_cost, 0.0), best_rho
-
-
-# ---------------------------------------------------------------------------------------
-# distance to one Dirac on the circle
-# ---------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _circle_frechet_value(x, w, y):
-    total = 0.0
-    for i in range(x.shape[0]):
-        d = x[i] - y
-        d -= np.floor(d + 0.5)
-        total += w[i] * d * d
-    return total
-
-
-@njit(cache=True)
-def circle_frechet(x, w):
-    """min_y sum w_i d(x_i, y)^2 on the circle of length 1, x sorted in [0, 1).
-
-    On each arc between consecutive antipodes x_i + 1/2 the branch of every distance is
-    fixed and the objective is a quadratic whose minimiser is the weighted mean of the
-    lifted points (clamped to the arc). Returns (value, y).
-    """
-    n = x.shape[0]
-    # antipodes, sorted: x_i + 1/2 mod 1
-    anti = np.empty(n)
-    for i in range(n):
-        a = x[i] + 0.5
-        anti[i] = a - 1.0 if a >= 1.0 else a
-    order = np.argsort(anti)
-    # On the arc just above the antipode of order[q], point i sits at x_i + lift_i with
-    # |x_i + lift_i - y| <= 1/2: lift_i = (-1 if x_i + 1/2 >= 1 else 0) + (1 once y has
-    # passed its antipode). Passing is decided by rank, so ties are consistent.
-    cand_y = np.empty(n)
-    approx = np.empty(n)
-    lift = np.empty(n)
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(n):
-        lift[i] = -1.0 if x[i] + 0.5 >= 1.0 else 0.0
-    lift[order[0]] += 1.0
-    for i in range(n):
-        s1 += w[i] * (x[i] + lift[i])
-        s2 += w[i] * (x[i] + lift[i]) ** 2
-    for q in range(n):
-        a_lo = anti[order[q]]
-        a_hi = anti[order[q + 1]] if q + 1 < n else anti[order[0]] + 1.0
-        y = min(max(s1, a_lo), a_hi)
-        cand_y[q] = y
-        approx[q] = s2 - 2.0 * y * s1 + y * y
-        if q + 1 < n:
-            # passing the antipode of point i moves it up by one turn
-            i = order[q + 1]
-            old = x[i] + lift[i]
-            lift[i] += 1.0
-            new = x[i] + lift[i]
-            s1 += w[i] * (new - old)
-            s2 += w[i] * (new * new - old * old)
-    best = approx.min()
-    idx = np.argsort(approx)
-    best_val = np.inf
-    best_y = 0.0
-    for q in range(min(n, 64)):
-        c = idx[q]
-        if q > 0 and approx[c] > best + 1e-9:
-            break
-        y = cand_y[c] - np.floor(cand_y[c])
-        val = _circle_frechet_value(x, w, y)
-        if val < best_val:
-            best_val = val
-            best_y = y
-    return best_val, best_y

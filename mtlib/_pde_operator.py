@@ -9,13 +9,20 @@ Reference: Bruno, Pasqualotto, Agazzi (ICLR 2025, arXiv:2410.23228), Section 4.
 import math
 
 import numpy as np
-from scipy import special
+from scipy import optimize, special
 
 from ._constants import TWO_PI
-from ._validate import check_array
+from ._validate import check_array, check_int, check_memory
 from .spectral import growth_rate
 
 MASS_TOL = 1e-8  # input densities must integrate to 1 within this (then renormalised)
+
+
+def check_grid(M, arrays):
+    """M >= 8 as an int, refused where ``arrays`` float64 arrays of M values exceed the memory."""
+    M = check_int(M, "M", low=8)
+    check_memory(arrays * 8 * M, f"a grid of M = {M} points")
+    return M
 
 
 def check_density(rho, name="rho0"):
@@ -80,6 +87,26 @@ class CircleOperator:
     def tail(self, c):
         """rms of the modes in the upper half of the retained band, kc/2 < m <= kc."""
         return math.sqrt(float(np.sum(np.abs(c[self.kc // 2 + 1 :]) ** 2)))
+
+
+def log_amplitude(c, rate, t):
+    """log Σ_m |c_m| e^{γ_m t}, the size of the linear evolution c_m e^{γ_m t} at time t >= 0 (no overflow)."""
+    keep = np.abs(c) > 0
+    growth = rate[keep] * t if t > 0 else 0.0
+    return float(special.logsumexp(np.log(np.abs(c[keep])) + growth))
+
+
+def linear_time_limit(c, rate, t_end, log_limit):
+    """The largest t in [0, t_end] with log_amplitude(c, rate, t) <= log_limit (t_end if it holds there)."""
+
+    def excess(t):
+        return log_amplitude(c, rate, t) - log_limit
+
+    if excess(t_end) <= 0.0:
+        return t_end
+    if not np.all(np.isfinite(rate)) or excess(0.0) > 0.0:
+        return 0.0
+    return optimize.brentq(excess, 0.0, t_end, xtol=1e-300)  # relative accuracy: brentq's rtol
 
 
 def cfl_step(op, V, cfl):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
 from ._field_eval import circle_method, circle_velocity, sphere_velocity
-from ._integrate import initial_step, integrate
+from ._integrate import DEFAULT_MAX_STEPS, check_tolerances, initial_step, integrate
 from ._validate import (
     check_array,
     check_choice,
@@ -91,6 +91,18 @@ def _stiffness(beta, model):
     return 2.0 * math.exp(abs(beta)) if model == "usa" else 2.0 * (1.0 + 2.0 * abs(beta))
 
 
+def _budget_hint(beta, model, method):
+    """What to change when a run exceeds max_steps."""
+    stiff = f"the {model.upper()} field at beta = {beta:g} is stiff like {_stiffness(beta, model):.3g}"
+    if method == "rk4":
+        options = "shorten t_eval, use method='dopri' (adaptive steps), a larger dt"
+    else:
+        options = "shorten t_eval"
+    if model == "usa":
+        options += ", model='sa' (stiffness 2(1 + 2|beta|) instead of 2e^|beta|)"
+    return f"{stiff}: {options}, or raise max_steps (None: no limit)"
+
+
 def _retract_circle(theta):
     return np.mod(theta, TWO_PI)
 
@@ -111,7 +123,7 @@ def simulate(
     progress=False,
     weights=None,
     events=None,
-    max_steps=None,
+    max_steps=DEFAULT_MAX_STEPS,
 ):
     """Integrate the SA or USA token dynamics and return the states at the times t_eval.
 
@@ -123,7 +135,8 @@ def simulate(
     - ``"rk4"``: classical Runge–Kutta, fixed step. Each interval between output times is
       cut into equal steps of length <= dt, so t_eval is hit exactly. Default
       dt = 1/L(β), L = 2e^{|β|} (USA) or 2(1 + 2|β|) (SA), a bound on the fastest
-      contraction rate of the field (RK4 is stable for L·dt < 2.78).
+      contraction rate of the field (RK4 is stable for L·dt < 2.78): USA at large β needs
+      about t·2e^{|β|} steps, and a run over ``max_steps`` is refused before it starts.
     - ``"dopri"`` (alias ``"rk45"``): adaptive Dormand–Prince 5(4), local extrapolation,
       error norm RMS(err / (atol + rtol·max(|y|, |y_new|))) <= 1; steps are shortened to
       land on output times.
@@ -150,8 +163,8 @@ def simulate(
     method : {"rk4", "dopri", "rk45"}
     dt : float > 0, optional
         RK4 step (default 1/L(β)); dopri initial step (default: chosen from the field).
-    rtol, atol : float > 0
-        Dopri tolerances.
+    rtol, atol : float
+        Dopri tolerances: rtol >= 4 machine epsilons (8.9e-16), atol > 0.
     progress : bool
         Show a tqdm progress bar.
     weights : array_like, shape (n,), optional
@@ -159,8 +172,12 @@ def simulate(
     events : callable or sequence of callables, optional
         Event functions g(t, state) -> float, optional attributes ``terminal`` (bool)
         and ``direction`` (float).
-    max_steps : int >= 1, optional
-        Largest number of step attempts; a ``RuntimeError`` beyond (default: no limit).
+    max_steps : int >= 1 or None
+        Largest number of step attempts (default 100 000, a minute or two for a few
+        tokens; None: no limit). RK4: a run that needs more steps raises ``ValueError``
+        before it starts. Dopri: ``RuntimeError`` once they are used, or as soon as the
+        step has stayed far too small to reach ``t_eval[-1]`` within them (USA near
+        collapse at large β, where the field is stiff like e^{β}).
 
     Returns
     -------
@@ -184,8 +201,7 @@ def simulate(
     method = "dopri" if method == "rk45" else method
     if dt is not None:
         dt = check_real(dt, "dt", low=0.0, low_open=True)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
     if max_steps is not None:
         max_steps = check_int(max_steps, "max_steps", low=1)
     n = y.shape[0]
@@ -233,6 +249,7 @@ def simulate(
             events=events,
             max_steps=max_steps,
             callback=callback,
+            hint=_budget_hint(beta, model, method),
         )
     finally:
         if bar is not None:

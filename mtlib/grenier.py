@@ -9,20 +9,22 @@ Agazzi (ICLR 2025, arXiv:2410.23228), Theorems 4.2, 4.3 and 4.7; E. Grenier, "On
 nonlinear instability of Euler and Prandtl equations", CPAM 53 (2000).
 """
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._constants import TWO_PI
-from ._integrate import integrate
-from ._pde_operator import CircleOperator, check_density
-from ._validate import check_array, check_int, check_real, check_times, check_usa_beta
+from ._integrate import check_tolerances, integrate
+from ._pde_operator import CircleOperator, check_density, linear_time_limit
+from ._validate import check_array, check_int, check_memory, check_real, check_times, check_usa_beta
 from .pde import pde_grid
 
 __all__ = ["GrenierExpansion", "grenier_expansion"]
 
 FIRST_STEP = 0.01  # the first step of the Lawson stepper
+AMPLITUDE_LIMIT = 1e3  # the largest 2Σ|c_m|e^{γ_m t} (a bound on |2πu_1|) where the expansion is computed
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
     e^{γ_max t})^j)`` and the error of the order-M sum is ``O((ε e^{γ_max t})^{M+1})``
     while ``ε e^{γ_max t}`` is small: the quasi-linear phase. The hierarchy is integrated
     with the spectral solver's Lawson–Dormand–Prince stepper (modes |m| <= M/3). USA only
-    (its velocity is linear in ρ, so the nonlinearity is exactly quadratic).
+    (its velocity is linear in ρ, so the nonlinearity is exactly quadratic). Times where
+    the bound ``2 Σ_m |c_m| e^{γ_m t}`` of |2π u_1| exceeds 1e3 are refused
+    (``ValueError`` naming the largest allowed time): the series is meaningless there, and
+    its terms, of size 1e3^j, would take ever smaller steps.
 
     Parameters
     ----------
@@ -98,11 +103,11 @@ def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
     beta : float
         Inverse temperature, |β| <= 700.
     t_eval : array_like, shape (T,)
-        Times >= 0, increasing.
+        Times >= 0, increasing, inside the quasi-linear phase (see above).
     order : int, >= 1
         Number of terms.
-    rtol, atol : float > 0
-        Stepper tolerances.
+    rtol, atol : float
+        Stepper tolerances: rtol >= 4 machine epsilons, atol > 0.
 
     Returns
     -------
@@ -118,13 +123,21 @@ def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
     check_usa_beta(beta, "usa")
     t_eval = check_times(t_eval)
     order = check_int(order, "order", low=1)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
     M = rho0.size
+    what = f"order = {order} terms on M = {M} points at {t_eval.size} times"
+    check_memory(8 * order * M * (t_eval.size + 16), what)
     op = CircleOperator(M, beta, "usa")
     state = np.zeros((order, op.kc + 1), dtype=np.complex128)
     state[0] = op.project(rho0)
     state[0, 0] = 0.0
+    t_valid = linear_time_limit(state[0], op.rate, t_eval[-1], math.log(AMPLITUDE_LIMIT / 2.0))
+    if t_eval[-1] > t_valid:
+        raise ValueError(
+            f"t_eval must be <= {t_valid:.6g} for this rho0 at beta = {beta:g}: beyond, the linear term's bound "
+            f"2Σ|c_m|e^(gamma_m t) exceeds {AMPLITUDE_LIMIT:g} times the uniform density and the expansion in its "
+            f"powers is meaningless (it holds while that is small); got t = {t_eval[-1]:.6g}"
+        )
 
     def nonlinear(_t, s):
         u = [op.density(s[j]) for j in range(order)]
@@ -136,7 +149,8 @@ def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
         return out
 
     first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
-    run = integrate(nonlinear, state, t_eval, linear=op.rate[None, :], dt=first, rtol=rtol, atol=atol)
+    hint = "shorten t_eval (the terms grow like e^(j gamma_max t)), loosen rtol/atol, or raise max_steps"
+    run = integrate(nonlinear, state, t_eval, linear=op.rate[None, :], dt=first, rtol=rtol, atol=atol, hint=hint)
     terms = np.array([[op.density(c[j]) for c in run.y] for j in range(order)])
     return GrenierExpansion(
         t=t_eval,

@@ -23,10 +23,13 @@ from ._validate import (
     check_array,
     check_degrees,
     check_int,
+    check_memory,
     check_real,
     check_rng,
     check_unit_rows,
     check_weights,
+    check_work,
+    reduce_large_angles,
 )
 
 __all__ = [
@@ -42,6 +45,10 @@ __all__ = [
 
 _BLOCK = 1024  # rows of the Gram matrix formed at once in harmonic_power (direct path)
 _GRAM_ENTRIES = 2**24  # entries of the Gram matrix formed at once in harmonic_components (128 MB)
+MAX_MODE = 2**53  # |k| beyond which k and kθ are no longer distinct float64 values
+_MAX_DIGITS = 4000  # harmonic_dimension: exact Python ints up to this many digits
+_SPH_HARM_COST = 4  # one scipy sph_harm_y value costs about 4 elementary operations
+_STEP_COST = 1000  # one Python-level step of a loop over degrees, in elementary operations
 
 
 def harmonic_dimension(k, d):
@@ -50,7 +57,7 @@ def harmonic_dimension(k, d):
     .. math:: \\dim H_k = \\frac{(2k+d-2)(k+d-3)!}{k!\\,(d-2)!}
               = \\binom{k+d-1}{d-1} - \\binom{k+d-3}{d-1}\\quad(k \\ge 1),\\ \\dim H_0 = 1
 
-    (2 on the circle for every k >= 1, 2k+1 on S^2).
+    (2 on the circle for every k >= 1, 2k+1 on S^2), computed exactly with ``math.comb``.
 
     Parameters
     ----------
@@ -62,7 +69,8 @@ def harmonic_dimension(k, d):
     Returns
     -------
     int or ndarray of int
-        dim H_k with the shape of ``k``.
+        dim H_k with the shape of ``k``: an exact Python int (up to 4000 digits) for a
+        scalar ``k``, an int64 array otherwise (ValueError where a dimension exceeds int64).
 
     References
     ----------
@@ -70,9 +78,19 @@ def harmonic_dimension(k, d):
     """
     k, scalar = check_degrees(k)
     d = check_int(d, "d", low=2)
+    top = int(k.max()) if k.size else 0
+    if top > 0:  # log dim H_k = log(2k+d-2) + log Γ(k+d-2) - log Γ(k+1) - log Γ(d-1), largest at the top k
+        log10_dim = (math.log(2 * top + d - 2) + math.lgamma(top + d - 2) - math.lgamma(top + 1)
+                     - math.lgamma(d - 1)) / math.log(10)
+        digits = _MAX_DIGITS if scalar else math.log10(np.iinfo(np.int64).max)
+        if log10_dim > digits + 1:
+            limit = f"the {_MAX_DIGITS} of an exact answer" if scalar else "int64 holds (a scalar k gives a Python int)"
+            raise ValueError(f"dim H_k for k = {top}, d = {d} has about {log10_dim:.3g} digits, more than {limit}")
     dims = [1 if kk == 0 else math.comb(kk + d - 1, d - 1) - math.comb(kk + d - 3, d - 1) for kk in k.ravel()]
     if scalar:
         return int(dims[0])
+    if max(dims, default=0) > np.iinfo(np.int64).max:
+        raise ValueError(f"dim H_k for k = {top}, d = {d} exceeds int64; a scalar k gives an exact Python int")
     return np.array(dims, dtype=np.int64).reshape(k.shape)
 
 
@@ -90,9 +108,10 @@ def fourier_coefficients(theta, k, weights=None):
     Parameters
     ----------
     theta : array_like, shape (..., N)
-        Angles in radians (any real values; only θ mod 2π matters) on the last axis;
-        leading axes (e.g. the output times of :func:`mtlib.simulate`) are kept.
-    k : int or array of int
+        Angles in radians (any real values; only θ mod 2π matters, reduced exactly as
+        ``np.cos``/``np.sin`` reduce them, see :func:`mtlib.angles_to_points`) on the last
+        axis; leading axes (e.g. the output times of :func:`mtlib.simulate`) are kept.
+    k : int or array of int, |k| <= 2**53
         Mode(s), any sign.
     weights : array_like, shape (N,), optional
         Probability weights (non-negative, summing to 1), the same for every row;
@@ -110,13 +129,15 @@ def fourier_coefficients(theta, k, weights=None):
     """
     if np.ndim(theta) == 0:
         raise ValueError("theta must hold the angles on its last axis, got a scalar")
-    theta = check_array(theta, "theta")
+    theta = reduce_large_angles(check_array(theta, "theta"))
     w = check_weights(weights, theta.shape[-1])
     karr = np.asarray(k)
     if karr.dtype == bool or not np.issubdtype(karr.dtype, np.integer):
         raise TypeError(f"k must be an integer or an array of integers, got {karr.dtype}")
+    top = max(-int(karr.min()), int(karr.max())) if karr.size else 0  # no np.abs: it overflows at int64 min
+    if top > MAX_MODE:
+        raise ValueError(f"k must satisfy |k| <= 2**53 (kθ is computed in float64), got {karr.min()} to {karr.max()}")
     flat = karr.ravel().astype(np.int64)
-    top = int(np.abs(flat).max()) if flat.size else 0
     rows = theta.reshape(-1, theta.shape[-1])
     out = np.empty((rows.shape[0], flat.size), dtype=np.complex128)
     for r, row in enumerate(rows):
@@ -170,8 +191,9 @@ def density_fourier_coefficients(rho, k):
     karr = np.asarray(k)
     if karr.dtype == bool or not np.issubdtype(karr.dtype, np.integer):
         raise TypeError(f"k must be an integer or an array of integers, got {karr.dtype}")
-    if karr.size and np.abs(karr).max() > M // 2:
-        raise ValueError(f"|k| must be <= M // 2 = {M // 2} (the grid aliases higher modes), got {np.abs(karr).max()}")
+    if karr.size and max(-int(karr.min()), int(karr.max())) > M // 2:
+        raise ValueError(f"|k| must be <= M // 2 = {M // 2} (the grid aliases higher modes), got k from "
+                         f"{karr.min()} to {karr.max()}")
     c = np.fft.rfft(rho, axis=-1)[..., np.abs(karr)] * TWO_PI / M
     out = np.where(karr >= 0, c, np.conj(c))
     return complex(out) if out.ndim == 0 else out
@@ -217,6 +239,7 @@ def density_from_fourier_coefficients(c, k, M):
     if np.any(k < 1) or np.unique(k).size != k.size:
         raise ValueError(f"k must hold distinct modes >= 1, got {k}")
     M = check_int(M, "M", low=2)
+    check_memory(40 * M * k.size + 16 * M, f"M = {M} grid points for {k.size} modes")
     grid = TWO_PI * np.arange(M) / M
     return (1.0 + 2.0 * np.real(np.exp(1j * np.outer(grid, k)) @ c)) / TWO_PI
 
@@ -255,6 +278,7 @@ def random_fourier_coefficients(shape, eps, rng=None):
     size = (shape,) if np.ndim(shape) == 0 else tuple(shape)
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in size):
         raise TypeError(f"shape must be a non-negative int or a tuple of them, got {shape!r}")
+    check_memory(48 * math.prod(int(n) for n in size), f"shape = {shape!r}")
     xi = rng.standard_normal(size)
     eta = rng.standard_normal(size)
     return eps * (xi + 1j * eta) / np.sqrt(2)
@@ -272,7 +296,7 @@ def predicted_cluster_positions(theta0, k, weights=None):
     Parameters
     ----------
     theta0 : array_like, shape (N,)
-        Initial angles in radians.
+        Initial angles in radians (any real values, reduced like :func:`fourier_coefficients`).
     k : int, >= 1
         Number of clusters (usually :func:`kmax`).
     weights : array_like, shape (N,), optional
@@ -292,6 +316,7 @@ def predicted_cluster_positions(theta0, k, weights=None):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Theorem 4.2 and Figure 2.
     """
+    theta0 = check_angles(theta0, "theta0")
     k = check_int(k, "k", low=1)
     c = fourier_coefficients(theta0, k, weights)
     if abs(c) <= 1e-14:
@@ -357,6 +382,7 @@ def harmonic_power(X, k, weights=None, method="auto"):
     O(N·dim H_k) (d = 2: ``2|ĉ_k|²``; d = 3: scipy's ``sph_harm_y``); ``"auto"`` takes
     ``"harmonics"`` for d <= 3 and ``"direct"`` otherwise. Several degrees at once share
     one pass of the recurrence (``"direct"``); each value equals the one-degree call.
+    Calls that would take more than about 1e11 operations (minutes) raise ``ValueError``.
 
     Parameters
     ----------
@@ -392,6 +418,12 @@ def harmonic_power(X, k, weights=None, method="auto"):
     if method == "auto":
         method = "harmonics" if d <= 3 else "direct"
     degrees, where = np.unique(k, return_inverse=True)
+    top = int(degrees[-1]) if degrees.size else 0
+    what = f"k = {top} for N = {n} points on S^{d - 1} (method {method!r})"
+    if method == "direct":  # O(N² k): Gram rows in blocks, one Python step per degree and block
+        check_work((n * n + _STEP_COST * -(-n // _BLOCK)) * (top + 1), what)
+    elif d == 3:  # O(N k²) values of sph_harm_y per degree
+        check_work(_SPH_HARM_COST * n * (top + 1) ** 2 * degrees.size, what)
     if method == "direct":
         powers = _power_direct(X, w, degrees, d) if degrees.size else np.zeros(0)
     elif d == 2:
@@ -443,6 +475,10 @@ def harmonic_components(X, K, points, weights=None):
         raise ValueError(f"points must have d = {X.shape[1]} columns like X, got shape {points.shape}")
     w = None if weights is None else check_weights(weights, X.shape[0])
     d = X.shape[1]
+    what = f"K = {K} degrees at P = {points.shape[0]} points for N = {X.shape[0]} tokens"
+    check_memory(8 * K * points.shape[0] + 24 * min(points.shape[0] * X.shape[0], _GRAM_ENTRIES), what)
+    blocks = -(-points.shape[0] // max(1, _GRAM_ENTRIES // X.shape[0]))
+    check_work(K * (points.shape[0] * X.shape[0] + _STEP_COST * blocks), what)
     nu = (d - 2) / 2.0
     dims = harmonic_dimension(np.arange(1, K + 1), d)
     out = np.empty((K, points.shape[0]))

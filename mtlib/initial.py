@@ -14,7 +14,10 @@ import numpy as np
 from scipy import special
 
 from ._constants import TWO_PI
-from ._validate import check_angles, check_array, check_choice, check_int, check_real, check_rng, check_unit_rows
+from ._validate import (
+    check_angles, check_array, check_choice, check_int, check_memory, check_real, check_rng, check_unit_rows,
+    reduce_large_angles,
+)
 
 __all__ = [
     "uniform_sphere",
@@ -52,6 +55,7 @@ def uniform_sphere(n, d, rng=None):
     """
     n = check_int(n, "n", low=1)
     d = check_int(d, "d", low=2)
+    check_memory(24 * n * d, f"n = {n} tokens in d = {d}")
     g = check_rng(rng).standard_normal((n, d))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
@@ -75,6 +79,7 @@ def uniform_circle(n, rng=None):
     Bruno, Pasqualotto, Agazzi (2025), the uniform start of their Figure 2.
     """
     n = check_int(n, "n", low=1)
+    check_memory(8 * n, f"n = {n} tokens")
     return check_rng(rng).uniform(0.0, TWO_PI, n)
 
 
@@ -108,6 +113,7 @@ def caps_sphere(centers, n_per_cap, radius, rng=None):
     centers = check_unit_rows(centers, "centers")
     k, d = centers.shape
     counts = _check_counts(n_per_cap, k)
+    check_memory(8 * (sum(counts) * d + 4 * max(counts) * d), f"n_per_cap = {n_per_cap} tokens in d = {d}")
     radius = check_real(radius, "radius", low=0.0, high=np.pi, low_open=True)
     rng = check_rng(rng)
     a = 0.5 * (d - 1)
@@ -130,7 +136,7 @@ def caps_circle(centers, n_per_cap, radius, rng=None):
     Parameters
     ----------
     centers : array_like, shape (k,)
-        Centre angles (radians).
+        Centre angles (radians; any size, reduced like :func:`angles_to_points`).
     n_per_cap : int >= 1, or sequence of k ints >= 0
         Tokens per arc.
     radius : float in (0, π]
@@ -146,8 +152,9 @@ def caps_circle(centers, n_per_cap, radius, rng=None):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), clustered configurations.
     """
-    centers = check_angles(centers, "centers")
+    centers = reduce_large_angles(check_angles(centers, "centers"))
     counts = _check_counts(n_per_cap, centers.size)
+    check_memory(24 * sum(counts), f"n_per_cap = {n_per_cap} tokens")
     radius = check_real(radius, "radius", low=0.0, high=np.pi, low_open=True)
     rng = check_rng(rng)
     theta = np.concatenate([c + rng.uniform(-radius, radius, m) for c, m in zip(centers, counts)])
@@ -183,6 +190,7 @@ def equiangular_frame(n, d, rho=0.0):
     """
     n = check_int(n, "n", low=1)
     d = check_int(d, "d", low=2)
+    check_memory(8 * (3 * n * n + n * d), f"n = {n} tokens in d = {d}")
     low = -1.0 / (n - 1) if n > 1 else -1.0
     rho = check_real(rho, "rho", low=low, high=1.0)
     simplex = n > 1 and abs(rho - low) <= 1e-15
@@ -234,6 +242,7 @@ def perturbed_uniform_circle(n, k, amplitude, rng=None, phase=0.0):
     a = check_real(amplitude, "amplitude", low=-1.0, high=1.0)
     phase = check_real(phase, "phase")
     rng = check_rng(rng)
+    check_memory(64 * n, f"n = {n} tokens")
     out = np.empty(0)
     while out.size < n:
         m = 2 * (n - out.size) + 16
@@ -311,6 +320,7 @@ def quantile_tokens(rho, n, interpolation="linear", cell_start=0.0):
     if np.any(rho < 0) or not rho.sum() > 0:
         raise ValueError("rho must be non-negative with a positive sum (a density on the grid)")
     n = check_int(n, "n", low=1)
+    check_memory(64 * n, f"n = {n} tokens")
     interpolation = check_choice(interpolation, "interpolation", ("linear", "cells"))
     cell_start = check_real(cell_start, "cell_start")
     M = rho.size

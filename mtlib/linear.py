@@ -32,7 +32,8 @@ from scipy import integrate
 
 from ._constants import DEFAULT_MODEL, TWO_PI, USA_MAX_BETA
 from ._validate import (
-    check_angles, check_array, check_int, check_model, check_real, check_rng, check_usa_beta, check_weights,
+    check_angles, check_array, check_int, check_memory, check_model, check_real, check_rng, check_usa_beta,
+    check_weights, reduce_large_angles,
 )
 from .dynamics import simulate
 from .harmonics import density_from_fourier_coefficients, fourier_coefficients
@@ -64,6 +65,15 @@ def _check_modes(c, name="c0"):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
     return np.abs(arr)
+
+
+def _check_mode_memory(n_modes, samples=0, what=None):
+    """Refuse n_modes (x samples draws) whose arrays exceed the memory: 8 bytes x (8 samples + 130) per mode.
+
+    130 float64 per mode cover the Bessel power series of :func:`mtlib.growth_rate`
+    (40 terms, three arrays), 8 per draw the Monte Carlo arrays.
+    """
+    check_memory(8 * n_modes * (8 * samples + 130), what or f"n_modes = {n_modes} modes")
 
 
 def _circle_rates(n_modes, beta):
@@ -236,6 +246,7 @@ def linear_density(theta0, beta, t, n_modes=10, M=1024, model=DEFAULT_MODEL, wei
     """
     n_modes = check_int(n_modes, "n_modes", low=1)
     M = check_int(M, "M", low=max(8, 2 * n_modes + 1))
+    check_memory(40 * M * n_modes + 1040 * n_modes, f"n_modes = {n_modes} modes on M = {M} grid points")
     k = np.arange(1, n_modes + 1)
     rho0 = density_from_fourier_coefficients(fourier_coefficients(theta0, k, weights), k, M)
     return linearized_solution(rho0, beta, t, model)
@@ -352,6 +363,7 @@ def probability_kmax_leads(beta, N, n_modes=10):
     beta = check_real(beta, "beta")
     N = check_real(N, "N", low=1.0)
     n_modes = check_int(n_modes, "n_modes", low=1)
+    _check_mode_memory(n_modes)
     if kmax(beta) > n_modes:
         raise ValueError(f"n_modes must be >= kmax(beta) = {kmax(beta)}, got {n_modes}")
     g = _circle_rates(n_modes, beta)
@@ -399,6 +411,7 @@ def exit_mode_probabilities(beta, N, threshold=0.1, n_modes=8, samples=40_000, r
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
     n_modes = check_int(n_modes, "n_modes", low=1)
     samples = check_int(samples, "samples", low=1)
+    _check_mode_memory(n_modes, samples, f"samples = {samples} draws of n_modes = {n_modes} modes")
     rng = check_rng(rng)
     gamma = _circle_rates(n_modes, beta)
     amplitude = np.sqrt(rng.exponential(1.0 / N, (samples, n_modes)))
@@ -453,6 +466,7 @@ def predicted_exit_time(beta, N, threshold=0.5, n_modes=6, samples=200_000, rng=
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
     n_modes = check_int(n_modes, "n_modes", low=1)
     samples = check_int(samples, "samples", low=1)
+    _check_mode_memory(n_modes, samples, f"samples = {samples} draws of n_modes = {n_modes} modes")
     rng = check_rng(rng)
     gamma = growth_rate(np.arange(1, n_modes + 1), beta, 2, model)
     xi = np.abs(rng.standard_normal((samples, n_modes)) + 1j * rng.standard_normal((samples, n_modes))) / np.sqrt(2)
@@ -547,6 +561,7 @@ def linear_phase_exit_time(
     theta0 = check_angles(x0, "x0")
     threshold = check_real(threshold, "threshold", low=0.0, low_open=True)
     n_modes = check_int(n_modes, "n_modes", low=1)
+    _check_mode_memory(n_modes)
     t_max = check_real(t_max, "t_max", low=0.0, low_open=True)
     beta = check_real(beta, "beta")
     model = check_model(model)
@@ -565,7 +580,7 @@ def linear_phase_exit_time(
 
     c0 = amplitudes(theta0)
     if c0.max() >= threshold:
-        return LinearPhaseExit(0.0, int(k[np.argmax(c0)]), c0, np.mod(theta0, TWO_PI), 0, 0,
+        return LinearPhaseExit(0.0, int(k[np.argmax(c0)]), c0, np.mod(reduce_large_angles(theta0), TWO_PI), 0, 0,
                                time.perf_counter() - start, "a mode starts at or above the threshold")
     run = simulate(theta0, beta, [t_max], model=model, method=method, dt=dt, rtol=rtol, atol=atol,
                    weights=w, events=leaves)

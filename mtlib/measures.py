@@ -15,7 +15,8 @@ steps of at most ``radius`` joins them. On S^{d-1} (d >= 3) it is leader cluster
 heaviest remaining region is seeded at the token with the most mass within ``radius``,
 every token within ``radius`` of it joins, and the process repeats. For clusters narrower
 than ``radius`` and farther apart than ``2 radius`` (the metastable states) both give the
-same partition. Groups lighter than ``min_mass`` are noise (label -1) and not counted.
+same partition. Groups lighter than ``min_mass`` or of zero mass are noise (label -1), not
+counted. Huge angles are reduced exactly, like :func:`mtlib.angles_to_points` (cos, sin).
 """
 
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._constants import TWO_PI
-from ._validate import check_array, check_int, check_positive_weights, check_real, check_unit_rows, check_weights
+from ._validate import (check_array, check_int, check_memory, check_positive_weights, check_real, check_unit_rows,
+                        check_weights, reduce_large_angles)
 
 __all__ = [
     "Clusters", "find_clusters", "merge_coincident", "histogram_peaks", "density_peaks", "match_error",
@@ -96,6 +98,7 @@ def find_clusters(tokens, radius=0.2, min_mass=0.02, weights=None):
     if x.ndim == 2 and x.shape[1] == 2:
         x = np.arctan2(x[:, 1], x[:, 0])
     if x.ndim == 1:
+        x = reduce_large_angles(x)
         theta = np.mod(x, TWO_PI)
         order = np.argsort(theta, kind="stable")
         s = theta[order]
@@ -104,7 +107,7 @@ def find_clusters(tokens, radius=0.2, min_mass=0.02, weights=None):
     else:
         if x.shape[1] < 2:
             raise ValueError(f"tokens must be angles (n,) or unit rows (n, d) with d >= 2, got shape {x.shape}")
-        check_unit_rows(x, "tokens")
+        x = check_unit_rows(tokens, "tokens")
         groups = _sphere_groups(x, w, radius)
     return _summarise(x, w, groups, min_mass)
 
@@ -148,7 +151,7 @@ def _sphere_groups(X, w, radius):
 def _summarise(x, w, groups, min_mass):
     n_groups = int(groups.max()) + 1
     mass = np.bincount(groups, weights=w, minlength=n_groups)
-    keep = np.flatnonzero(mass >= min_mass)
+    keep = np.flatnonzero((mass >= min_mass) & (mass > 0))  # a group of zero mass has no centre
     keep = keep[np.argsort(-mass[keep], kind="stable")]
     relabel = np.full(n_groups, -1, dtype=np.int64)
     relabel[keep] = np.arange(keep.size)
@@ -206,7 +209,7 @@ def merge_coincident(theta, weights=None, tol=1e-9):
     Rigollet, "The mean-field dynamics of transformers" (2025) (pairwise mergers, closest
     pair first); Bruno, Pasqualotto, Agazzi (2025), arXiv:2410.23228.
     """
-    x = np.mod(check_array(theta, "theta", ndim=1), TWO_PI)
+    x = np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI)
     n = x.size
     w = check_positive_weights(weights, n)
     tol = check_real(tol, "tol", low=0.0, high=np.pi, low_open=True, high_open=True)
@@ -264,8 +267,9 @@ def histogram_peaks(theta, bins=256, height=3.0, radius=0.25):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.3 (cluster positions after the linear phase).
     """
-    theta = np.mod(check_array(theta, "theta", ndim=1), TWO_PI)
+    theta = np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI)
     bins = check_int(bins, "bins", low=2 * SMOOTH_HALF + 1)
+    check_memory(64 * bins, f"bins = {bins}")
     height = check_real(height, "height", low=0.0, low_open=True)
     radius = check_real(radius, "radius", low=(SMOOTH_HALF + 0.5) * TWO_PI / bins, high=np.pi, high_open=True)
     counts, _ = np.histogram(theta, bins=bins, range=(0, TWO_PI))
@@ -312,6 +316,7 @@ def density_peaks(density, height=10.0, window=20):
     M = rho.size
     height = check_real(height, "height", low=0.0, low_open=True)
     window = check_int(window, "window", low=1, high=(M - 1) // 2)
+    check_memory((2 * window + 1) * M + 16 * M, f"window = {window} on M = {M} grid points")
     grid = TWO_PI * np.arange(M) / M
     r = TWO_PI * rho
     local_max = np.all([r >= np.roll(r, s) for s in range(-window, window + 1)], axis=0)
@@ -363,7 +368,8 @@ def circular_difference(a, b):
     .. math:: d(a, b) = ((a - b + π) \\bmod 2π) - π
 
     |d| is the geodesic distance; the absolute error is one rounding of a - b + π
-    (at most about 4.4e-16). Arguments broadcast like NumPy arrays.
+    (at most about 4.4e-16; angles beyond 1e3 are first reduced exactly, see the module
+    notes). Arguments broadcast like NumPy arrays.
 
     Parameters
     ----------
@@ -374,8 +380,8 @@ def circular_difference(a, b):
     -------
     float or ndarray
     """
-    a = check_array(a, "a").reshape(np.shape(a))  # check_array returns at least 1-D
-    b = check_array(b, "b").reshape(np.shape(b))
+    a = reduce_large_angles(check_array(a, "a").reshape(np.shape(a)))  # check_array returns at least 1-D
+    b = reduce_large_angles(check_array(b, "b").reshape(np.shape(b)))
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -399,7 +405,7 @@ def circle_spacings(theta):
     -------
     ndarray, shape (n,)
     """
-    s = np.sort(np.mod(check_array(theta, "theta", ndim=1), TWO_PI))
+    s = np.sort(np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI))
     return np.diff(np.append(s, s[0] + TWO_PI))
 
 
@@ -421,7 +427,7 @@ def closest_pair(theta):
     distance : float
         |circular_difference(theta[i], theta[j])|, in [0, π].
     """
-    theta = check_array(theta, "theta", ndim=1, min_size=2)
+    theta = reduce_large_angles(check_array(theta, "theta", ndim=1, min_size=2))
     order = np.argsort(np.mod(theta, TWO_PI), kind="stable")
     nxt = np.roll(order, -1)
     i, j = np.minimum(order, nxt), np.maximum(order, nxt)
@@ -445,7 +451,8 @@ def order_parameter(theta_or_X, weights=None, angles=None):
     weights : array_like, shape (n,), optional
         Non-negative token masses summing to 1 (default 1/n).
     angles : bool, optional
-        Read the last axis as angles (default: only for 1-D input).
+        Read the last axis as angles (default: only for 1-D input). Points must be unit
+        rows (for a trajectory, at every time).
 
     Returns
     -------
@@ -459,6 +466,8 @@ def order_parameter(theta_or_X, weights=None, angles=None):
     arr = check_array(theta_or_X, "theta_or_X", ndim=(1, 2, 3))
     if angles is None:
         angles = arr.ndim == 1
+    elif not isinstance(angles, (bool, np.bool_)):
+        raise TypeError(f"angles must be True, False or None, got {type(angles).__name__}")
     if angles:
         if arr.ndim == 3:
             raise ValueError("angles=True needs shape (n,) or (T, n)")
@@ -468,8 +477,7 @@ def order_parameter(theta_or_X, weights=None, angles=None):
         if arr.ndim == 1:
             raise ValueError("angles=False needs points of shape (n, d) or (T, n, d)")
         w = check_weights(weights, arr.shape[-2])
-        if arr.ndim == 2:
-            check_unit_rows(arr, "theta_or_X")
+        arr = check_unit_rows(np.reshape(np.asarray(theta_or_X), (-1, arr.shape[-1])), "theta_or_X").reshape(arr.shape)
         m = np.linalg.norm(np.einsum("...nd,n->...d", arr, w), axis=-1)
     return float(m) if np.ndim(m) == 0 else m
 

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
+from ._integrate import check_tolerances
 from ._validate import (
     check_array,
+    check_memory,
     check_model,
     check_positive_weights,
     check_real,
@@ -179,8 +181,8 @@ def simulate_mergers(theta, beta, t_eval, weights=None, tol=1e-9, model=DEFAULT_
     tol : float, in (0, π/2)
         Two clusters merge when their distance (radians) falls to ``tol``.
     model : {"usa", "sa"}
-    rtol, atol : float > 0
-        Tolerances of the Dormand–Prince steps.
+    rtol, atol : float
+        Tolerances of the Dormand–Prince steps: rtol >= 4 machine epsilons, atol > 0.
 
     Returns
     -------
@@ -201,13 +203,13 @@ def simulate_mergers(theta, beta, t_eval, weights=None, tol=1e-9, model=DEFAULT_
     n = x.size
     beta = check_real(beta, "beta")
     t_eval = check_times(t_eval)
+    check_memory(3 * 8 * n * t_eval.size, f"{n} clusters at {t_eval.size} output times")  # states, labels, a run's
     w = check_positive_weights(weights, n)
     check_weights(w, n)  # masses summing to 1 (kept as given)
     tol = check_real(tol, "tol", low=0.0, high=np.pi / 2, low_open=True, high_open=True)
     model = check_model(model)
     check_usa_beta(beta, model)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
 
     event = closest_pair_event(tol)
     centres, masses, carrier = x, w, np.arange(n)

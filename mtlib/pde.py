@@ -38,9 +38,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._constants import DEFAULT_MODEL, TWO_PI
-from ._integrate import integrate
-from ._pde_operator import CircleOperator, cfl_step, check_density
-from ._validate import check_choice, check_int, check_model, check_real, check_rng, check_times, check_usa_beta
+from ._integrate import check_tolerances, integrate
+from ._pde_operator import CircleOperator, cfl_step, check_density, check_grid, linear_time_limit
+from ._validate import check_choice, check_int, check_memory, check_model, check_real, check_rng, check_times
+from ._validate import check_usa_beta
 from .dynamics import simulate
 from .harmonics import density_fourier_coefficients, fourier_coefficients
 from .initial import quantile_tokens
@@ -59,6 +60,7 @@ __all__ = [
 NEGATIVE_TOL = 1e-8  # a density below -NEGATIVE_TOL is under-resolved (density units, mean 1/2π)
 REFERENCE_NODES = 9999  # the authors' grid: their σ per node defines the noise level
 FIRST_STEP = 0.01  # the spectral solver's first step, before the CFL cap
+LOG_FLOAT_MAX = math.log(np.finfo(float).max)
 
 
 class UnderResolvedError(RuntimeError):
@@ -173,7 +175,7 @@ def pde_grid(M):
     Parameters
     ----------
     M : int, >= 8
-        Number of grid points.
+        Number of grid points (ValueError where they do not fit in memory).
 
     Returns
     -------
@@ -183,7 +185,7 @@ def pde_grid(M):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (the PDE on the circle).
     """
-    M = check_int(M, "M", low=8)
+    M = check_grid(M, 3)
     return TWO_PI * np.arange(M) / M
 
 
@@ -228,7 +230,7 @@ def white_noise_density(M, sigma, rng=None, reference_nodes=REFERENCE_NODES):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Figure 4.
     """
-    M = check_int(M, "M", low=8)
+    M = check_grid(M, 6)
     sigma = check_real(sigma, "sigma", low=0.0)
     rng = check_rng(rng)
     reference_nodes = check_int(reference_nodes, "reference_nodes", low=1)
@@ -272,6 +274,7 @@ def manifold_density(M, k, alpha, phase=0.0):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.3 and Figure 5.
     """
+    M = check_grid(M, 4)
     k = check_int(k, "k", low=1)
     alpha = check_real(alpha, "alpha", low=-1.0, high=1.0)
     phase = check_real(phase, "phase")
@@ -371,13 +374,16 @@ def solve_circle_pde(
       times its initial value or ``tail_tol``, whichever is larger (smooth data start
       with no tail: a truncation error below ``tail_tol`` is accepted), the density stays
       above -1e-8 and finite; otherwise :class:`UnderResolvedError` is raised, carrying
-      the snapshots computed so far. With white noise at the authors' level (β = 5) a
+      the snapshots computed so far. This includes t = 0: a density whose projection
+      dips below -1e-8 (a step, say) is not resolved from the start. With white noise at the authors' level (β = 5) a
       grid of 1024 points is resolved to t ≈ 0.44; finer grids cost more steps (CFL)
       and are not resolved longer.
     - ``"lagrangian"``: ``n_points`` quantile points of ρ0, equal masses, moved by
       :func:`mtlib.simulate` (Dormand–Prince with the same rtol, atol, on angles);
       density on the grid from the spacings. Mass exact; follows Diracs.
-    - ``"auto"``: spectral while resolved, then Lagrangian from the last resolved state.
+    - ``"auto"``: spectral while resolved, then Lagrangian from the last resolved state
+      (from ``rho0`` itself, at t = 0, when its projection is not resolved), so every
+      snapshot is non-negative.
 
     Parameters
     ----------
@@ -390,17 +396,19 @@ def solve_circle_pde(
         Output times, >= 0 and strictly increasing.
     model : {"usa", "sa"}
     method : {"auto", "spectral", "lagrangian"}
-    rtol, atol : float > 0
+    rtol, atol : float
         Tolerances of both steppers (atol: spectral coefficients, and angles in the
-        Lagrangian run).
+        Lagrangian run); rtol >= 4 machine epsilons, atol > 0.
     cfl : float > 0
-        CFL number of the spectral step cap.
+        CFL number of the spectral step cap. Each stepper has the step budget of
+        :func:`mtlib.simulate` (``RuntimeError`` when a run cannot finish within it, e.g.
+        a tiny cfl, or USA at large β once points cluster).
     tail_factor : float > 1
         Allowed growth of the spectral tail before the grid counts as under-resolved.
     tail_tol : float > 0
         Spectral tail rms (in units of ``c_0 = 1``) that always counts as resolved.
     n_points : int >= 8, optional
-        Lagrangian points (default M).
+        Lagrangian points (default M; ValueError where they do not fit in memory).
 
     Returns
     -------
@@ -421,14 +429,15 @@ def solve_circle_pde(
     t_eval = check_times(t_eval)
     model = check_model(model)
     method = check_choice(method, "method", ("auto", "spectral", "lagrangian"))
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
     cfl = check_real(cfl, "cfl", low=0.0, low_open=True)
     tail_factor = check_real(tail_factor, "tail_factor", low=1.0, low_open=True)
     tail_tol = check_real(tail_tol, "tail_tol", low=0.0, low_open=True)
     M = rho0.size
     n_points = M if n_points is None else check_int(n_points, "n_points", low=8)
     check_usa_beta(beta, model)
+    what = f"M = {M} grid points, n_points = {n_points} and {t_eval.size} times"
+    check_memory(8 * (M + n_points) * (t_eval.size + 16), what)
 
     stats = {"spectral": None, "lagrangian": None, "tail_ratio": 0.0, "reason": None, "until": None}
     dens, labels, points, weights, handover = [], [], None, None, None
@@ -455,20 +464,29 @@ def solve_circle_pde(
                 return True
             return False
 
-        rhs, max_step = _lawson_terms(op, cfl)
-        first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
-        run = integrate(
-            rhs, c0, t_eval, linear=op.rate, dt=first, rtol=rtol, atol=atol, max_step=max_step, callback=resolved
-        )
-        stats["spectral"] = run
-        for c in run.y:
-            dens.append(op.density(c))
-            labels.append("spectral")
-        if run.status == 2:
+        low = op.density(c0).min()
+        if low < -NEGATIVE_TOL:  # e.g. a step: its projection onto |m| <= M/3 oscillates below 0
+            stats["reason"] = f"negative density ({low:.3g} at t = 0: rho0 projected onto the modes |m| <= {op.kc})"
+            stopped = True
+        else:
+            rhs, max_step = _lawson_terms(op, cfl)
+            first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
+            hint = "raise cfl (the steps are capped by it), shorten t_eval, or use method='lagrangian'"
+            run = integrate(
+                rhs, c0, t_eval, linear=op.rate, dt=first, rtol=rtol, atol=atol, max_step=max_step,
+                callback=resolved, hint=hint,
+            )
+            stats["spectral"] = run
+            for c in run.y:
+                dens.append(op.density(c))
+                labels.append("spectral")
+            stopped = run.status == 2
+        if stopped:
             t_lag, c_lag = last_good
             stats["until"] = t_lag
-            rho_lag = np.maximum(op.density(c_lag), 0.0)  # resolved: any negative part is below 1e-8
-            rho_lag /= rho_lag.sum() * TWO_PI / M
+            if t_lag > 0.0:
+                rho_lag = np.maximum(op.density(c_lag), 0.0)  # resolved: any negative part is below 1e-8
+                rho_lag /= rho_lag.sum() * TWO_PI / M
             if method == "spectral":
                 partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, stats, start)
                 raise UnderResolvedError(
@@ -496,7 +514,7 @@ def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, s
     spec, lag = stats["spectral"], stats["lagrangian"]
     runs = [r for r in (spec, lag) if r is not None]
     parts = []
-    if spec is not None:
+    if spec is not None or stats["reason"] is not None:  # the spectral solver ran, or refused rho0
         stopped = "" if stats["reason"] is None else f", resolved to t = {stats['until']:.6g} ({stats['reason']})"
         parts.append("spectral" + stopped)
     if lag is not None:
@@ -532,15 +550,17 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
 
     with ``c_m = ∫ρ e^{-imθ}dθ`` and γ_m from :func:`mtlib.growth_rate` (all modes of the
     grid, no truncation). Valid while the perturbation is small (the linear phase).
+    The values grow like e^{γ_max t}; times where they would overflow float64 are refused.
 
     Parameters
     ----------
     rho0 : array_like, shape (M,)
         Initial density on :func:`pde_grid` (non-negative, integrating to 1).
     beta : float
-        Inverse temperature.
+        Inverse temperature; |β| <= 700 for USA.
     t_eval : float or array_like, shape (T,)
-        Times >= 0, increasing.
+        Times >= 0, increasing, up to where ``Σ_m |c_m| e^{γ_m t}`` overflows (ValueError
+        naming that time; about t = 38 at β = 5).
     model : {"usa", "sa"}
 
     Returns
@@ -556,8 +576,20 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
     beta = check_real(beta, "beta")
     t = check_times(t_eval)
     model = check_model(model)
+    check_usa_beta(beta, model)
     M = rho0.size
+    check_memory(32 * t.size * M, f"{t.size} times on M = {M} grid points")
     c = np.fft.rfft(rho0)
     gamma = growth_rate(np.arange(c.size), beta, 2, model)
-    out = np.fft.irfft(c[None, :] * np.exp(np.outer(t, gamma)), M, axis=1)
+    t_max = linear_time_limit(c, gamma, t[-1], LOG_FLOAT_MAX - math.log(2 * M))
+    if t[-1] > t_max:
+        raise ValueError(
+            f"t_eval must be <= {t_max:.6g} for this rho0 at beta = {beta:g} ({model.upper()}): the linearised "
+            f"solution grows like e^(gamma_max t), gamma_max = {np.max(gamma):.3g}, and overflows float64 beyond; "
+            f"got t = {t[-1]:.6g}"
+        )
+    with np.errstate(invalid="ignore"):  # t = 0 times an overflowed γ_m
+        growth = np.exp(np.outer(t, gamma))
+    growth[t == 0.0] = 1.0
+    out = np.fft.irfft(c[None, :] * growth, M, axis=1)
     return out[0] if scalar else out

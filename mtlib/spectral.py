@@ -21,7 +21,8 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from ._validate import check_array, check_degrees, check_int, check_model, check_real
+from ._constants import USA_MAX_BETA
+from ._validate import check_array, check_degrees, check_int, check_memory, check_model, check_real
 
 __all__ = [
     "growth_rate",
@@ -37,6 +38,13 @@ __all__ = [
 
 _SERIES_BETA = 2.0  # below this |β| the Bessel functions are summed from their power series
 _SERIES_TERMS = 40  # (β²/4)^j / j! at β = 2, j = 40 is 1e-48: far below rounding
+_TINY_BETA = 1e-8  # below this |β| the series is its leading term: β²/4 is below rounding
+_LOG_TINY = math.log(np.finfo(np.float64).tiny)  # log of the smallest normal float64
+_LOG2 = math.log(2.0)
+MAX_BETA = 1e9  # scipy.special.ive, behind every rate, returns NaN beyond |β| ≈ 2e9
+MAX_NODES = 3000  # Gauss–Jacobi rules cost O(nodes²): 3000 nodes take about 2 s
+MAX_SWITCH_POINTS = 1000  # kmax_switch_points: one root find (about 5 ms) per point
+_KMAX_WINDOW = 10  # k_max lies within 2 of sqrt(2β + ν²) - ν (checked for d <= 1000); search ±10
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -46,24 +54,47 @@ def _check_dimension(d):
     return check_int(d, "d", low=2)
 
 
-def _log_bessel_i(mu, x):
-    """log I_mu(x) for x > 0 and mu >= 0 (arrays broadcast), without overflow or underflow.
+def _check_beta(beta, low=None):
+    """β as a float, |β| <= MAX_BETA (the range of scipy's Bessel functions)."""
+    beta = check_real(beta, "beta", low=low)
+    if abs(beta) > MAX_BETA:
+        raise ValueError(
+            f"beta must satisfy |beta| <= {MAX_BETA:g}, got {beta:g}: the Bessel functions behind the "
+            f"rates (scipy.special.ive) fail beyond |beta| ≈ 2e9; there k_max ≈ sqrt(2|beta| + ν²) - ν"
+        )
+    return beta
 
-    Power series ``I_mu(x) = (x/2)^mu Σ_j (x²/4)^j / (j! Γ(mu+j+1))`` summed in logs for
-    x <= 2; ``log(ive(mu, x)) + x`` above (``-inf`` where even the scaled value underflows).
+
+def _log_bessel_i(mu, x, scaled=False):
+    """log I_mu(x) (``log(I_mu(x) e^{-x})`` if ``scaled``) for x > 0, mu >= 0, arrays broadcast.
+
+    ``log(ive(mu, x)) + x`` for x > 2; the power series ``I_mu(x) = (x/2)^mu Σ_j (x²/4)^j /
+    (j! Γ(mu+j+1))`` summed in logs for x <= 2, and also where ive underflows (high orders
+    mu ≫ x) while x² <= 16(mu+1) (then q = x²/(4(mu+1)) <= 4 and 40 terms reach rounding);
+    only its leading term ``mu log(x/2) - log Γ(mu+1)`` for x < 1e-8, where x²/4 is below
+    rounding (and underflows below 1e-154). ``-inf`` where even the scaled value underflows
+    and the series does not apply.
     """
     mu, x = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(x, dtype=np.float64))
-    out = np.empty(mu.shape)
-    small = x <= _SERIES_BETA
-    if np.any(small):
-        m, xs = mu[small], x[small]
-        j = np.arange(_SERIES_TERMS)[:, None]
-        terms = j * np.log(xs * xs / 4.0) - special.gammaln(j + 1.0) - special.gammaln(m + j + 1.0)
-        out[small] = m * np.log(xs / 2.0) + special.logsumexp(terms, axis=0)
-    big = ~small
+    log_ive = np.full(mu.shape, np.inf)
+    big = x > _SERIES_BETA
     if np.any(big):
         with np.errstate(divide="ignore"):
-            out[big] = np.log(special.ive(mu[big], x[big])) + x[big]
+            log_ive[big] = np.log(special.ive(mu[big], x[big]))
+    out = log_ive.copy()
+    if not scaled:
+        out += x
+    series = ~big | ((log_ive < _LOG_TINY) & (x * x <= 16.0 * (mu + 1.0)))
+    tiny = series & (x < _TINY_BETA)
+    if np.any(tiny):
+        m, xs = mu[tiny], x[tiny]
+        out[tiny] = m * (np.log(xs) - _LOG2) - special.gammaln(m + 1.0) - (xs if scaled else 0.0)
+    series &= ~tiny
+    if np.any(series):
+        m, xs = mu[series], x[series]
+        j = np.arange(_SERIES_TERMS)[:, None]
+        terms = j * np.log(xs * xs / 4.0) - special.gammaln(j + 1.0) - special.gammaln(m + j + 1.0)
+        out[series] = m * np.log(xs / 2.0) + special.logsumexp(terms, axis=0) - (xs if scaled else 0.0)
     return out
 
 
@@ -73,10 +104,32 @@ def _log_abs_rate(k, beta_abs, d, model):
     kf = k.astype(np.float64)
     with np.errstate(divide="ignore"):
         log_kk = np.log(kf * (kf + d - 2))
+    if beta_abs < _TINY_BETA:  # leading term of the series, the same for both models
+        return (log_kk + special.gammaln(nu + 1.0) - special.gammaln(kf + nu + 1.0)
+                + (kf - 1.0) * math.log(beta_abs) - kf * _LOG2)
     log_i = _log_bessel_i(kf + nu, beta_abs)
     if model == "usa":
         return log_kk + special.gammaln(d / 2.0) + nu * math.log(2.0) - (1.0 + nu) * math.log(beta_abs) + log_i
     return log_kk - math.log(beta_abs) + log_i - _log_bessel_i(nu, beta_abs)
+
+
+def _log_rate_profile(k, beta_abs, d):
+    """log γ_k(β) up to a constant independent of k: full precision in k_max and rate ratios.
+
+    ``log(k(k+d-2)) + log(I_{k+ν}(β) e^{-β})``: the terms that :func:`_log_abs_rate` adds
+    (β, log β, log Γ) are the same for every degree and would round the differences
+    between degrees to the ulp of β. SA and USA share it.
+    """
+    nu = (d - 2) / 2.0
+    kf = k.astype(np.float64)
+    return np.log(kf * (kf + d - 2)) + _log_bessel_i(kf + nu, beta_abs, scaled=True)
+
+
+def _kmax_window(beta_abs, d):
+    """Degrees 1, 2, ... within _KMAX_WINDOW of ``sqrt(2β + ν²) - ν`` (computed without cancellation)."""
+    nu = (d - 2) / 2.0
+    centre = 2.0 * beta_abs / (math.sqrt(2.0 * beta_abs + nu * nu) + nu)
+    return np.arange(max(1, int(centre) - _KMAX_WINDOW), int(centre) + _KMAX_WINDOW + 1)
 
 
 def _rate_at_zero(k, d):
@@ -115,7 +168,7 @@ def growth_rate(k, beta, d=2, model="usa"):
     k : int or array of int, >= 0
         Harmonic degree(s) (on the circle, the Fourier mode).
     beta : float
-        Inverse temperature β, any finite real.
+        Inverse temperature β, |β| <= 1e9 (the range of scipy's Bessel functions).
     d : int, >= 2
         Ambient dimension (tokens on S^{d-1}).
     model : {"usa", "sa"}
@@ -131,7 +184,7 @@ def growth_rate(k, beta, d=2, model="usa"):
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1 (linear phase).
     """
     k, scalar = check_degrees(k)
-    beta = check_real(beta, "beta")
+    beta = _check_beta(beta)
     d = _check_dimension(d)
     model = check_model(model)
     if beta == 0.0:
@@ -158,7 +211,7 @@ def log_growth_rate(k, beta, d=2, model="usa"):
     ----------
     k : int or array of int, >= 0
         Harmonic degree(s).
-    beta : float, >= 0
+    beta : float, in [0, 1e9]
         Inverse temperature; use :func:`growth_rate` for β < 0 (rates change sign there).
     d : int, >= 2
         Ambient dimension.
@@ -175,7 +228,7 @@ def log_growth_rate(k, beta, d=2, model="usa"):
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
     """
     k, scalar = check_degrees(k)
-    beta = check_real(beta, "beta", low=0.0)
+    beta = _check_beta(beta, low=0.0)
     d = _check_dimension(d)
     model = check_model(model)
     if beta == 0.0:
@@ -211,12 +264,13 @@ def funk_hecke_eigenvalue(func, k, d, nodes=None):
     ----------
     func : callable
         ``f(t)``, vectorised over an array of ``t`` in [-1, 1].
-    k : int, >= 0
+    k : int, in [0, 2920]
         Degree.
     d : int, >= 2
         Ambient dimension.
-    nodes : int, optional
-        Number of Gauss–Jacobi nodes; default ``k + 80``.
+    nodes : int, in [1, 3000], optional
+        Number of Gauss–Jacobi nodes; default ``k + 80``. The rule costs O(nodes²) time
+        (about 2 s at 3000 nodes).
 
     Returns
     -------
@@ -229,9 +283,9 @@ def funk_hecke_eigenvalue(func, k, d, nodes=None):
     """
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
-    k = check_int(k, "k", low=0)
+    k = check_int(k, "k", low=0, high=MAX_NODES - 80)
     d = _check_dimension(d)
-    nodes = k + 80 if nodes is None else check_int(nodes, "nodes", low=1)
+    nodes = k + 80 if nodes is None else check_int(nodes, "nodes", low=1, high=MAX_NODES)
     a = (d - 3) / 2.0
     t, w = special.roots_jacobi(nodes, a, a)
     ratio = math.exp(math.lgamma(d / 2.0) - math.lgamma((d - 1) / 2.0)) / math.sqrt(math.pi)
@@ -266,14 +320,16 @@ def growth_rate_quadrature(k, beta, d=2, model="usa"):
     degree-k harmonics do not see (orthogonality); subtracting it removes the
     cancellation that otherwise ruins the relative accuracy of small rates (large k,
     small β), and makes β = 0 regular (``W_1 → t``). Uses :func:`funk_hecke_eigenvalue`
-    (Gauss–Jacobi, no Bessel functions); for tests and teaching, not speed.
+    with ``k + 80 + ⌊|β|/10⌋`` Gauss–Jacobi nodes (no Bessel functions; about 1e-11
+    relative or better up to |β| = 700, where e^{|β|} reaches the end of float64); for
+    tests and teaching, not speed.
 
     Parameters
     ----------
-    k : int, >= 0
-        Degree.
-    beta : float
-        Inverse temperature (moderate |β|, say <= 100).
+    k : int, in [0, 2850]
+        Degree (at most 3000 nodes).
+    beta : float, |β| <= 700
+        Inverse temperature.
     d : int, >= 2
         Ambient dimension.
     model : {"usa", "sa"}
@@ -288,8 +344,8 @@ def growth_rate_quadrature(k, beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
     """
-    k = check_int(k, "k", low=0)
-    beta = check_real(beta, "beta")
+    k = check_int(k, "k", low=0, high=MAX_NODES - 80 - int(USA_MAX_BETA / 10))
+    beta = check_real(beta, "beta", low=-USA_MAX_BETA, high=USA_MAX_BETA)
     d = _check_dimension(d)
     model = check_model(model)
     if k == 0:
@@ -298,9 +354,10 @@ def growth_rate_quadrature(k, beta, d=2, model="usa"):
         potential = (lambda t: t) if k == 1 else (lambda t: 0.0 * t)
     else:
         potential = lambda t: _exp_remainder(beta * t, k) / beta  # noqa: E731
-    rate = k * (k + d - 2) * funk_hecke_eigenvalue(potential, k, d)
+    nodes = k + 80 + int(abs(beta) / 10)  # the peak e^{β(t-1)} of width 1/|β| needs more nodes
+    rate = k * (k + d - 2) * funk_hecke_eigenvalue(potential, k, d, nodes)
     if model == "sa":
-        rate /= funk_hecke_eigenvalue(lambda t: np.exp(beta * t), 0, d)
+        rate /= funk_hecke_eigenvalue(lambda t: np.exp(beta * t), 0, d, nodes)
     return rate
 
 
@@ -313,12 +370,14 @@ def kmax(beta, d=2, model="usa"):
     SA and USA rates differ by a k-independent positive factor, so they share k_max.
     At β = 0 only γ_1 is positive, so ``k_max = 1``. For β < 0 only odd degrees grow
     (see :func:`growth_rate`) and k_max is the best odd degree. Exactly at a switch point
-    (:func:`kmax_switch_points`) the smaller degree is returned.
+    (:func:`kmax_switch_points`) the smaller degree is returned. The degrees within 10 of
+    the asymptotic value are compared through the k-dependent part of ``log γ_k``,
+    ``log(k(k+d-2)) + log(I_{k+ν}(β) e^{-β})``, exact at any β.
 
     Parameters
     ----------
     beta : float
-        Inverse temperature, any finite real.
+        Inverse temperature, |β| <= 1e9.
     d : int, >= 2
         Ambient dimension.
     model : {"usa", "sa"}
@@ -333,15 +392,13 @@ def kmax(beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (number of meta-stable clusters).
     """
-    beta = check_real(beta, "beta")
+    beta = _check_beta(beta)
     d = _check_dimension(d)
     check_model(model)
     if beta == 0.0:
         return 1
-    nu = (d - 2) / 2.0
-    k_hi = int(2.0 * math.sqrt(2.0 * abs(beta) + nu * nu)) + 10
-    k = np.arange(1, k_hi + 1)
-    logs = _log_abs_rate(k, abs(beta), d, "usa")
+    k = _kmax_window(abs(beta), d)
+    logs = _log_rate_profile(k, abs(beta), d)
     if beta < 0:
         logs = np.where(k % 2 == 1, logs, -np.inf)
     return int(k[np.argmax(logs)])
@@ -356,14 +413,16 @@ def kmax_switch_points(d, kmax_limit):
     The left side increases in β (Bessel ratios increase to 1), so each root is unique;
     it is found by :func:`scipy.optimize.brentq` to 1e-12. For β in (β_{k-1}, β_k)
     ``kmax(β, d) = k`` (β_0 = 0). Checked values: d = 2: 1.044, 3.165, 6.211, 10.228,
-    15.236; d = 3: 1.816, 4.425, 7.962, 12.48, 17.99.
+    15.236; d = 3: 1.816, 4.425, 7.962, 12.48, 17.99. For large k,
+    ``β_k ≈ ((k + 1/2 + ν)² - ν²)/2``.
 
     Parameters
     ----------
     d : int, >= 2
         Ambient dimension.
-    kmax_limit : int, >= 1
-        The largest k_max of interest; ``kmax_limit - 1`` points are returned.
+    kmax_limit : int, in [1, 1000]
+        The largest k_max of interest; ``kmax_limit - 1`` points are returned (one root
+        find, a few milliseconds, each).
 
     Returns
     -------
@@ -375,7 +434,7 @@ def kmax_switch_points(d, kmax_limit):
     Bruno, Pasqualotto, Agazzi (2025), Section 4.
     """
     d = _check_dimension(d)
-    kmax_limit = check_int(kmax_limit, "kmax_limit", low=1)
+    kmax_limit = check_int(kmax_limit, "kmax_limit", low=1, high=MAX_SWITCH_POINTS)
     nu = (d - 2) / 2.0
     points = []
     for k in range(1, kmax_limit):
@@ -403,12 +462,13 @@ def gegenbauer_coefficients(beta, d, K):
     polynomials ``T_k`` (the limit of ``C_k^ν/ν``): ``b_0 = I_0(β)``, ``b_k = 2 I_k(β)``.
     The Funk–Hecke eigenvalue is ``λ_k = b_k C_k^ν(1) / dim H_k``, which the tests check
     against :func:`funk_hecke_eigenvalue`. Values grow like ``e^{|β|}``: they overflow
-    beyond |β| ≈ 700.
+    beyond |β| ≈ 700. For |β| < 1e-8 the leading term of the Bessel series is used,
+    ``(β/2)^{-ν} I_{k+ν}(β) = (β/2)^k / Γ(k+ν+1)`` (exact to rounding there).
 
     Parameters
     ----------
     beta : float
-        Any finite real (β < 0 flips the sign of odd coefficients).
+        |β| <= 1e9 (β < 0 flips the sign of odd coefficients).
     d : int, >= 2
         Ambient dimension.
     K : int, >= 0
@@ -423,9 +483,10 @@ def gegenbauer_coefficients(beta, d, K):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1; DLMF 18.12 (generating functions).
     """
-    beta = check_real(beta, "beta")
+    beta = _check_beta(beta)
     d = _check_dimension(d)
     K = check_int(K, "K", low=0)
+    check_memory(8 * (K + 1) * (3 * _SERIES_TERMS + 8), f"K = {K} degrees")
     nu = (d - 2) / 2.0
     k = np.arange(K + 1, dtype=np.float64)
     if beta == 0.0:
@@ -433,12 +494,17 @@ def gegenbauer_coefficients(beta, d, K):
         out[0] = 1.0
         return out
     x = abs(beta)
-    log_i = _log_bessel_i(k + nu, x)
-    with np.errstate(over="ignore"):
-        if d == 2:
-            out = np.exp(log_i) * np.where(k == 0, 1.0, 2.0)
-        else:
-            out = np.exp(special.gammaln(nu) - nu * math.log(x / 2.0) + np.log(k + nu) + log_i)
+    weight = np.where(k == 0, 1.0, 2.0)  # d = 2: the Chebyshev expansion
+    if x < _TINY_BETA:  # leading term, without the cancellation of ν log(β/2)
+        log_scaled = k * (math.log(x) - _LOG2) - special.gammaln(k + nu + 1.0)
+        out = np.exp(log_scaled) * weight if d == 2 else np.exp(special.gammaln(nu) + np.log(k + nu) + log_scaled)
+    else:
+        log_i = _log_bessel_i(k + nu, x)
+        with np.errstate(over="ignore"):
+            if d == 2:
+                out = np.exp(log_i) * weight
+            else:
+                out = np.exp(special.gammaln(nu) - nu * math.log(x / 2.0) + np.log(k + nu) + log_i)
     if beta < 0:
         out = np.where(k % 2 == 1, -out, out)
     return out
@@ -458,7 +524,7 @@ def growth_rate_continuous(kappa, beta, d=2, model="usa"):
     ----------
     kappa : float or array_like of float, >= 0
         Real degree(s).
-    beta : float, > 0
+    beta : float, in (0, 1e9]
         Inverse temperature (for β <= 0 only integer degrees have a rate).
     d : int, >= 2
         Ambient dimension.
@@ -478,7 +544,7 @@ def growth_rate_continuous(kappa, beta, d=2, model="usa"):
     kappa = check_array(kappa, "kappa")
     if np.any(kappa < 0):
         raise ValueError(f"kappa must be >= 0, got min {kappa.min()}")
-    beta = check_real(beta, "beta", low=0.0, low_open=True)
+    beta = _check_beta(check_real(beta, "beta", low=0.0, low_open=True))
     d = _check_dimension(d)
     model = check_model(model)
     with np.errstate(over="ignore"):
@@ -495,12 +561,13 @@ def relative_rate_gap(beta, d=2, model="usa"):
     It sets how fast k_max takes over in the linear phase: at the time ``ln N/(2γ_max)``
     the runner-up lags by the factor ``N^{-gap/2}``. The gap vanishes at the switch points
     of :func:`kmax_switch_points`. It does not depend on the model (SA and USA rates differ
-    by a k-independent factor) and is computed from :func:`log_growth_rate` values, so it
-    never overflows. At β = 0 only γ_1 is positive and the gap is 1.
+    by a k-independent factor) and is computed from the k-dependent part of ``log γ_k``,
+    ``log(k(k+d-2)) + log(I_{k+ν}(β) e^{-β})`` near k_max, so it never overflows and keeps
+    full precision at large β. At β = 0 only γ_1 is positive and the gap is 1.
 
     Parameters
     ----------
-    beta : float, >= 0
+    beta : float, in [0, 1e9]
         Inverse temperature.
     d : int, >= 2
         Ambient dimension.
@@ -516,12 +583,10 @@ def relative_rate_gap(beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (mode competition in the linear phase).
     """
-    beta = check_real(beta, "beta", low=0.0)
+    beta = _check_beta(beta, low=0.0)
     d = _check_dimension(d)
     check_model(model)
     if beta == 0.0:
         return 1.0
-    nu = (d - 2) / 2.0
-    k_hi = int(2.0 * math.sqrt(2.0 * beta + nu * nu)) + 10
-    logs = np.sort(_log_abs_rate(np.arange(1, k_hi + 1), beta, d, "usa"))
+    logs = np.sort(_log_rate_profile(_kmax_window(beta, d), beta, d))
     return float(-np.expm1(logs[-2] - logs[-1]))

@@ -21,6 +21,9 @@ from .fields import energy_circle, velocity_circle
 from .harmonics import density_fourier_coefficients
 from .pde import CirclePDESolution
 
+# The largest |β| at which the SA constant 2(β+1) + e^{2β}(2β+1) is finite in float64.
+SA_MAX_BETA = 351.6
+
 __all__ = [
     "dobrushin_constant",
     "max_speed",
@@ -70,7 +73,8 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
     Parameters
     ----------
     beta : float
-        Inverse temperature β (any real, |β| <= 700 for USA; β < 0 is repulsive).
+        Inverse temperature β (|β| <= 700 for USA, |β| <= 351.6 for SA, where L itself
+        reaches the end of float64; β < 0 is repulsive).
     d : int, >= 2
         Ambient dimension (the bound is the same for all d).
     model : {"usa", "sa"}
@@ -93,6 +97,11 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
     check_usa_beta(beta, model)
     if model == "usa":
         return float(np.exp(beta) * (2.0 * beta + 3.0))
+    if beta > SA_MAX_BETA:
+        raise ValueError(
+            f"beta = {beta:g}: the SA Dobrushin constant e^(2|beta|)(2|beta| + 1) overflows float64 "
+            f"beyond |beta| = {SA_MAX_BETA:.4g}; its logarithm is 2|beta| + log(2|beta| + 1) to rounding"
+        )
     return float(2.0 * (beta + 1.0) + np.exp(2.0 * beta) * (2.0 * beta + 1.0))
 
 

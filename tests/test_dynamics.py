@@ -275,11 +275,18 @@ def test_zero_at_the_start_is_not_a_crossing():
 
 def test_max_steps():
     theta0 = mt.uniform_circle(50, 5)
-    with pytest.raises(RuntimeError, match="max_steps = 10"):
+    # RK4 knows its step count: a run over the budget is refused before it starts
+    with pytest.raises(ValueError, match="needs 100 steps .* max_steps = 10"):
         mt.simulate(theta0, 5.0, [1.0], dt=0.01, max_steps=10)
     with pytest.raises(RuntimeError, match="max_steps = 3"):
         mt.simulate(theta0, 5.0, [1.0], method="dopri", max_steps=3)
     assert mt.simulate(theta0, 5.0, [0.1], dt=0.01, max_steps=10).n_steps == 10
+    assert mt.simulate(theta0, 5.0, [0.1], dt=0.01, max_steps=None).n_steps == 10  # None: no limit
+    # the default budget (100 000 attempts) and its advice
+    with pytest.raises(ValueError, match=r"more than max_steps = 100000.*method='dopri'.*model='sa'"):
+        mt.simulate(theta0, 30.0, [1.0])
+    with pytest.raises(ValueError, match=r"more than max_steps = 100000.*a larger dt"):
+        mt.simulate(theta0, 1.0, [1.0], model="sa", dt=1e-9)
 
 
 def not_finite(t, state):

@@ -75,7 +75,7 @@ def test_exp_poly_matches_numpy():
     out = np.empty((1, 1))
     # vectorised path: den_i = Σ_j w_j e^{x_j} with a single token and shift = -x
     for v in (-700.0, -3.2, 0.0, 5.7, 700.0):
-        _kernels_sphere.pairwise_sums(np.array([[1.0], [0.0]]), np.array([1.0]), 0.0, np.array([-v]), out, out[0])
+        _kernels_sphere.pairwise_sums(np.array([[1.0], [0.0]]), np.array([1.0]), 0.0, np.array([-v]), False, out, out[0])
         assert abs(out[0, 0] / np.exp(v) - 1) < 1e-14
     assert _kernels_sphere.exp_poly(-708.5) == 0.0 and _kernels_sphere.exp_poly(-1e6) == 0.0
 

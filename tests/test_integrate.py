@@ -181,14 +181,46 @@ def test_terminal_event_stops_and_callback_stops():
 
 
 def test_step_budget_and_underflow():
-    with pytest.raises(RuntimeError, match="max_steps = 5"):
+    with pytest.raises(ValueError, match="needs 10 steps .* max_steps = 5"):  # RK4: refused up front
         I.integrate(linear_rhs, np.ones(2), [1.0], method="rk4", dt=0.1, max_steps=5)
     assert I.integrate(linear_rhs, np.ones(2), [1.0], method="rk4", dt=0.1, max_steps=10).n_steps == 10
+    with pytest.raises(ValueError, match="needs 1e\\+300 steps"):
+        I.integrate(linear_rhs, np.ones(2), [1.0], method="rk4", dt=1e-300)
+    with pytest.raises(ValueError, match="needs inf steps"):
+        I.integrate(linear_rhs, np.ones(2), [1e300], method="rk4", dt=5e-324)
     with pytest.raises(RuntimeError, match="max_steps = 2"):
         I.integrate(linear_rhs, np.ones(2), [100.0], rtol=1e-12, atol=1e-12, max_steps=2)
-    # a field that is never finite: every step is rejected until the step underflows (no hang)
-    with pytest.raises(RuntimeError, match="underflow"):
+    # a field not finite at the start: a clear error at once
+    with pytest.raises(ValueError, match="not finite .* at the initial state"):
         I.integrate(lambda t, y: np.full_like(y, np.nan), np.ones(2), [1.0], t0=1e-3)
+    # a field that stops being finite: every step is rejected until the step underflows (no hang)
+    with pytest.raises(RuntimeError, match="underflow"):
+        I.integrate(lambda t, y: -y if t == 1e-3 else np.full_like(y, np.nan), np.ones(2), [1.0], t0=1e-3)
+
+
+def test_dopri_gives_up_when_its_pace_cannot_reach_the_end():
+    """A stiff field (rate 1e12): dopri's steps stay ~3e-12, so 1e5 attempts cannot reach t = 1."""
+    with pytest.raises(RuntimeError, match="at this pace .* cannot reach t_eval\\[-1\\] = 1"):
+        I.integrate(lambda t, y: -1e12 * y, np.ones(2), [1.0])
+    run = I.integrate(lambda t, y: -1e12 * y, np.ones(2), [1.0], max_steps=None, rtol=1e-3, atol=1e-3,
+                      callback=lambda t, y: t < 1e-9)
+    assert run.status == 2  # without a budget it runs (stopped here by the callback)
+    # a transient with tiny but growing steps is not given up: y' = -1e60 e^{-1000(1-y)} slows down at once
+    steep = I.integrate(lambda t, y: -1e60 * np.exp(-1000.0 * (1.0 - y)), np.array([1.0]), [10.0])
+    assert steep.status == 0 and steep.n_steps < 100_000
+
+
+def test_tolerances_are_bounded_below():
+    with pytest.raises(ValueError, match="rtol must be >= 8.88e-16"):
+        I.integrate(linear_rhs, np.ones(2), [1.0], rtol=1e-300, atol=1e-300)
+    assert I.check_tolerances(I.MIN_RTOL, 1e-300) == (I.MIN_RTOL, 1e-300)
+
+
+def test_initial_step_for_a_field_that_overflows_the_error_norm():
+    """|f|/tol overflows (USA near β = 700): the first step is the tiny one the field needs, not 0."""
+    h = I.initial_step(np.ones(3), np.full(3, 1e304), 1.0, 1e-8, 1e-10)
+    assert 0.0 < h < 1e-300
+    assert h == pytest.approx(I.initial_step(np.ones(3), np.full(3, 1e290), 1.0, 1e-8, 1e-10) * 1e-14, rel=1e-12)
 
 
 def g_ok(t, y):

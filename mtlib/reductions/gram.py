@@ -14,8 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._constants import DEFAULT_MODEL
+from .._field_eval import SHIFT_ALL_ROWS
 from .._integrate import integrate
-from .._validate import check_array, check_choice, check_model, check_real, check_times, check_usa_beta
+from .._validate import (
+    check_array,
+    check_choice,
+    check_memory,
+    check_model,
+    check_real,
+    check_times,
+    check_usa_beta,
+)
 
 __all__ = ["simulate_gram", "GramResult", "clustered_pair_fraction"]
 
@@ -57,18 +66,70 @@ class GramResult:
     status: int = 0
 
 
+def _gram_field_of(beta, sa, n):
+    """The Gram field G ↦ G' = M + Mᵀ of systems of n tokens at inverse temperatures beta (B,).
+
+    M = SG - diag(SG) G with S the attention matrix, i.e. M_ij = Σ_{k≠i} S_ik (G_kj - G_ki G_ij)
+    = <P_{x_i} Σ_k S_ik x_k, x_j>: the self term (k = i, zero after the projection but
+    e^{β} times larger than the rest) is left out of the sums (S_ii = 0), as in
+    :mod:`mtlib._field_eval`. Exponents are shifted by s = |β| while |β| <= SHIFT_ALL_ROWS
+    (every term then lies in [e^{-2|β|}, 1], none underflows; USA needs no shift there), and
+    beyond by the largest off-diagonal exponent of each row. USA multiplies row i by
+    e^{s_i}/n; SA divides it by Σ_{k≠i} e^{βG_ik - s_i} + e^{β - s_i}.
+    """
+    beta3 = beta[:, None, None]
+    row_max = np.max(np.abs(beta)) > SHIFT_ALL_ROWS
+    if sa and not row_max:
+        fixed = np.abs(beta3)
+        self_term = np.exp(beta3 - fixed)  # e^{β - |β|} <= 1
+
+    def field(G):
+        L = beta3 * G
+        L.reshape(L.shape[0], n * n)[:, :: n + 1] = -np.inf  # S_ii = e^{-inf} = 0
+        if row_max:
+            s = L.max(axis=2, keepdims=True)
+            s[~np.isfinite(s)] = 0.0  # n = 1: no other token
+            with np.errstate(over="ignore"):  # βG - s = -inf: the term underflows to 0
+                L -= s
+        elif sa:
+            L -= fixed
+        S = np.exp(L, out=L)
+        SG = S @ G
+        M = SG - np.diagonal(SG, axis1=1, axis2=2)[:, :, None] * G
+        if sa and row_max:
+            with np.errstate(over="ignore"):  # e^{β - s} = inf: the field underflows to 0
+                M /= S.sum(axis=2, keepdims=True) + np.exp(beta3 - s)
+        elif sa:
+            M /= S.sum(axis=2, keepdims=True) + self_term
+        elif row_max:
+            M *= np.exp(s) / n
+        else:
+            M /= n
+        return M + np.swapaxes(M, 1, 2)
+
+    return field
+
+
 def _gram_field(G, beta, sa):
-    """G' = M + Mᵀ, M = SG - diag(SG) G, S the attention matrix; batched over axis 0."""
-    L = beta[:, None, None] * G
-    if sa:
-        L = L - L.max(axis=2, keepdims=True)
-        S = np.exp(L)
-        S /= S.sum(axis=2, keepdims=True)
-    else:
-        S = np.exp(L) / G.shape[-1]
-    SG = S @ G
-    M = SG - np.diagonal(SG, axis1=1, axis2=2)[:, :, None] * G
-    return M + np.swapaxes(M, 1, 2)
+    """G' for a batch G (B, n, n) at inverse temperatures beta (B,) (see :func:`_gram_field_of`)."""
+    return _gram_field_of(beta, sa, G.shape[-1])(G)
+
+
+def _check_gram(G):
+    """Refuse matrices that are not Gram matrices of unit vectors (symmetric, unit
+    diagonal, positive semidefinite up to rounding: λ_min >= -1e-8 max(1, λ_max))."""
+    if np.max(np.abs(G - np.swapaxes(G, 1, 2))) > 1e-10:
+        raise ValueError("G0 must be symmetric")
+    if np.max(np.abs(np.diagonal(G, axis1=1, axis2=2) - 1.0)) > 1e-8:
+        raise ValueError("G0 must have a unit diagonal (Gram matrices of unit vectors)")
+    lam = np.linalg.eigvalsh(G)
+    bad = lam[:, 0] < -1e-8 * np.maximum(1.0, lam[:, -1])
+    if np.any(bad):
+        b = int(np.argmax(bad))
+        raise ValueError(
+            f"G0 must be positive semidefinite (the Gram matrix of unit vectors x_i, "
+            f"G_ij = <x_i, x_j>); system {b} has the eigenvalue {lam[b, 0]:.3g}"
+        )
 
 
 def simulate_gram(
@@ -98,10 +159,15 @@ def simulate_gram(
     points into the smallest cap containing them, and every inner product stays
     >= cos(2δ) for ever.
 
+    The field is evaluated pair by pair with a shift by the largest off-diagonal
+    exponent of each row (the self term, zero after the projection, is left out), so it
+    is accurate at any β the model allows, and G0 with all entries 1 stays fixed.
+
     Parameters
     ----------
     G0 : array_like, shape (n, n) or (B, n, n)
-        Initial Gram matrices (symmetric, unit diagonal), e.g. ``X @ X.T``.
+        Initial Gram matrices of unit vectors (symmetric, unit diagonal, positive
+        semidefinite), e.g. ``X @ X.T``.
     beta : float or array_like, shape (B,)
         Inverse temperature(s) β, one per system (broadcast).
     t_eval : array_like, shape (T,)
@@ -137,14 +203,15 @@ def simulate_gram(
     B, n, m = G.shape
     if n != m:
         raise ValueError(f"G0 must hold square matrices, got shape {G.shape}")
-    if np.max(np.abs(G - np.swapaxes(G, 1, 2))) > 1e-10:
-        raise ValueError("G0 must be symmetric")
-    if np.max(np.abs(np.diagonal(G, axis1=1, axis2=2) - 1.0)) > 1e-8:
-        raise ValueError("G0 must have a unit diagonal (Gram matrices of unit vectors)")
+    _check_gram(G)
     model = check_model(model)
     betas = check_array(np.atleast_1d(beta), "beta", ndim=1)
     for b in betas:
         check_usa_beta(float(b), model)
+    t_eval = check_times(t_eval)
+    # the stored output (T matrices per system) and ~20 work arrays of the integrator and field
+    check_memory(8 * max(B, betas.size) * n * n * (t_eval.size + 20),
+                 f"simulate_gram with {max(B, betas.size)} systems of n = {n} tokens and {t_eval.size} output times")
     if betas.size == 1 and B > 1:
         betas = np.full(B, betas[0])
     elif B == 1 and betas.size > 1:
@@ -155,7 +222,6 @@ def simulate_gram(
     G = G.copy()
     idx = np.arange(n)
     G[:, idx, idx] = 1.0
-    t_eval = check_times(t_eval)
     rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
     atol = check_real(atol, "atol", low=0.0, low_open=True)
     method = check_choice(method, "method", ("dopri", "rk4"))
@@ -180,8 +246,10 @@ def simulate_gram(
         clustered.direction = 1.0
         events = clustered
 
+    field = _gram_field_of(betas, sa, n)
+
     def rhs(t, y):
-        return _gram_field(y, betas, sa)
+        return field(y)
 
     sol = integrate(rhs, G, t_eval, method=method, dt=dt, rtol=rtol, atol=atol, events=events)
     gram = sol.y[:, 0] if single else sol.y

@@ -3,8 +3,11 @@
 Reference: P. Rigollet, "The mean-field dynamics of transformers" (2025), arXiv:2512.01868.
 """
 
+import numbers
+
 import numpy as np
 
+from .._constants import MAX_TOKENS
 from .._validate import check_array
 
 __all__ = ["long_context_correlation", "critical_gamma"]
@@ -29,6 +32,27 @@ def critical_gamma(rho):
         g = 1.0 / (1.0 - r)
     g = g.reshape(np.shape(rho))
     return float(g) if scalar else g
+
+
+def _check_lengths(n):
+    """Context lengths n as a float64 array: integers in [2, MAX_TOKENS] (Python ints of any size)."""
+    arr = np.asarray(n)
+    if arr.dtype == object and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr.flat):
+        if any(v > MAX_TOKENS for v in arr.flat):  # Python ints beyond int64, and beyond float64 too
+            raise ValueError("n must be <= 1e300 (it enters the formula as a float64); use n=None for the limit")
+        arr = arr.astype(np.float64)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"n must be an integer >= 2 (or None for n -> infinity), got {n!r}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("n must be finite; use n=None for the limit n -> infinity")
+    if not np.all(arr == np.round(arr)):
+        raise TypeError(f"n must be an integer (or None), got {n!r}")
+    if np.any(arr < 2):
+        raise ValueError(f"n must be >= 2, got {arr.min():g}")
+    if np.any(arr > MAX_TOKENS):
+        raise ValueError(f"n must be <= 1e300 (it enters the formula as a float64), got {arr.max():g}; or n=None")
+    return arr
 
 
 def long_context_correlation(rho, gamma, n=None):
@@ -58,7 +82,8 @@ def long_context_correlation(rho, gamma, n=None):
     gamma : float or array_like, > 0
         β = γ log n.
     n : int >= 2, array_like of ints, or None
-        Context length; None for the limit n → ∞. Arrays broadcast with rho and gamma.
+        Context length, at most 1e300; None for the limit n → ∞. Arrays broadcast with
+        rho and gamma.
 
     Returns
     -------
@@ -86,13 +111,8 @@ def long_context_correlation(rho, gamma, n=None):
         orthogonal = np.where(g < 0.5, 1.0, np.where(g == 0.5, 0.5, 0.0))
         out = np.where(r == 0.0, orthogonal, out)
     else:
-        nn = np.atleast_1d(np.asarray(n))
-        if not np.issubdtype(nn.dtype, np.integer) and not np.all(nn == np.round(nn)):
-            raise TypeError(f"n must be an integer (or None), got {n!r}")
-        nn = nn.astype(np.float64)
-        if np.any(nn < 2):
-            raise ValueError(f"n must be >= 2, got {nn.min():g}")
-        r, g, nn = np.broadcast_arrays(r.reshape(np.shape(rho)), g.reshape(np.shape(gamma)), nn.reshape(np.shape(n)))
+        nn = _check_lengths(n)
+        r, g, nn = np.broadcast_arrays(r.reshape(np.shape(rho)), g.reshape(np.shape(gamma)), nn)
         low = -1.0 / (nn - 1.0)
         if np.any((r < low - 1e-15) | (r > 1)):
             raise ValueError("rho must lie in [-1/(n-1), 1]")
@@ -101,7 +121,7 @@ def long_context_correlation(rho, gamma, n=None):
         p = 1.0 / (1.0 + (nn - 1.0) * E)
         q = E * p
         a = p - q
-        common = q * q * nn * (1.0 + (nn - 1.0) * r) + 2.0 * a * q * (1.0 + (nn - 1.0) * r)
+        common = (q * (1.0 + (nn - 1.0) * r)) * (q * nn + 2.0 * a)  # q²n(1+(n-1)ρ) + 2aq(1+(n-1)ρ), no n²
         out = (a * a * r + common) / (a * a + common)
     out = np.asarray(out, dtype=np.float64)
     return float(out.reshape(-1)[0]) if scalar else out

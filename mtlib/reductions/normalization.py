@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._constants import DEFAULT_MODEL
-from .._integrate import integrate
+from .._integrate import check_tolerances, integrate
 from .._validate import check_array, check_model, check_real, check_times, check_usa_beta
 from ..fields import attention
 from ._schemes import check_normalization
@@ -85,8 +85,8 @@ def simulate_normalized(
     model : {"usa", "sa"}
     alpha : float > 0
         nGPT step scale α.
-    rtol, atol : float > 0
-        Integrator tolerances.
+    rtol, atol : float
+        Integrator tolerances: rtol >= 4 machine epsilons, atol > 0.
 
     Returns
     -------
@@ -112,8 +112,7 @@ def simulate_normalized(
     check_usa_beta(beta, model)
     alpha = check_real(alpha, "alpha", low=0.0, low_open=True)
     t_eval = check_times(t_eval)
-    rtol = check_real(rtol, "rtol", low=0.0, low_open=True)
-    atol = check_real(atol, "atol", low=0.0, low_open=True)
+    rtol, atol = check_tolerances(rtol, atol)
     nd = n * d
 
     def rhs(t, y):

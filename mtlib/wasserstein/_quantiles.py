@@ -7,17 +7,21 @@ Private helpers: plain arrays in and out, no validation. The circle has length 1
 import numpy as np
 
 from .._constants import TWO_PI
-from .._validate import check_real
+from .._validate import check_real, reduce_large_angles
+
+# Largest order p: beyond it W_p is within 1e-5 of W_∞, and the power series of the
+# kernels (coefficients up to p^6) would overflow.
+MAX_P = 1e6
 
 
 def check_p(p):
-    """The order p >= 1 of a Wasserstein distance, as a float."""
-    return check_real(p, "p", low=1.0)
+    """The order p of a Wasserstein distance, 1 <= p <= 1e6, as a float."""
+    return check_real(p, "p", low=1.0, high=MAX_P)
 
 
 def unit_turns(theta):
-    """Angles in radians -> positions in [0, 1) on the circle of length 1."""
-    x = np.asarray(theta, dtype=np.float64) / TWO_PI
+    """Angles in radians -> positions in [0, 1) on the circle of length 1 (huge angles reduced exactly)."""
+    x = reduce_large_angles(theta) / TWO_PI
     x = x - np.floor(x)
     x[x >= 1.0] = 0.0
     return x
@@ -43,6 +47,6 @@ def discrete(theta, weights):
     return np.ascontiguousarray(x[order]), levels(weights[order])
 
 
-def root(wpp, p):
-    """W_p on the circle of length 2π from W_p^p on the circle of length 1."""
-    return TWO_PI * max(float(wpp), 0.0) ** (1.0 / p)
+def root(wpp, p, scale=1.0):
+    """W_p on the circle of length 2π from W_p^p = scale^p * wpp on the circle of length 1."""
+    return TWO_PI * max(float(wpp), 0.0) ** (1.0 / p) * scale

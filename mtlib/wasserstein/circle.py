@@ -32,7 +32,10 @@ import numpy as np
 
 from .. import _kernels_wasserstein as _K
 from .._constants import TWO_PI
-from .._validate import check_angles, check_array, check_choice, check_int, check_real, check_weights
+from .._validate import (
+    check_angles, check_array, check_choice, check_int, check_memory, check_real, check_weights, check_work,
+    input_tolerance,
+)
 from ._quantiles import check_p, discrete, levels, root
 
 __all__ = [
@@ -67,16 +70,18 @@ def _density_masses(density, sampling, cell_start, name="density"):
     sampling = check_choice(sampling, "sampling", SAMPLINGS)
     M = rho.shape[0]
     if sampling == "nodes":
-        if np.any(rho < -NODE_NEGATIVE_TOL):
-            raise ValueError(f"{name} must be >= -{NODE_NEGATIVE_TOL:g} at the nodes (a resolved "
+        negative_tol = input_tolerance(density, NODE_NEGATIVE_TOL, M)
+        if np.any(rho < -negative_tol):
+            raise ValueError(f"{name} must be >= -{negative_tol:g} at the nodes (a resolved "
                              f"band-limited density), got min {rho.min():.3g}")
     elif np.any(rho < 0):
         raise ValueError(f"{name} must be non-negative")
     total = rho.sum() * (TWO_PI / M)
-    if abs(total - 1.0) > DENSITY_MASS_TOL:
+    mass_tol = input_tolerance(density, DENSITY_MASS_TOL, M)
+    if abs(total - 1.0) > mass_tol:
         raise ValueError(
             f"{name} must integrate to 1 over [0, 2π) with respect to dθ (got {total:.12g}, "
-            f"tolerance {DENSITY_MASS_TOL:g}); divide it by its integral first"
+            f"tolerance {mass_tol:g}); divide it by its integral first"
         )
     if sampling == "nodes":
         # Band-limited interpolation can dip just below 0 where the density nearly vanishes.
@@ -177,8 +182,9 @@ def wasserstein_circle(u, v, p=1, u_weights=None, v_weights=None):
     ----------
     u, v : array_like, shape (n,), (m,)
         Angles in radians (any real values; taken modulo 2π), n, m >= 1.
-    p : float, >= 1
-        Order of the distance.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights, v_weights : array_like, optional
         Non-negative weights summing to 1 (default uniform).
 
@@ -208,7 +214,8 @@ def wasserstein_circle(u, v, p=1, u_weights=None, v_weights=None):
     y, B = discrete(v, wv)
     if p == 1.0:
         return TWO_PI * float(_K.w1_discrete(x, A, y, B))
-    return root(_K.circle_wpp(x, A, B, y, y, p), p)
+    scale, wpp = _K.circle_wpp(x, A, B, y, y, p)
+    return root(wpp, p, scale)
 
 
 def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0, sampling="cells"):
@@ -238,10 +245,11 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0, 
         Angles in radians, n >= 1.
     density : array_like, shape (M,)
         Density values with respect to dθ: :math:`\\sum_j \\rho_j 2\\pi/M` must equal 1
-        within 1e-8 (the cell masses are then renormalised exactly). Non-negative for
-        ``sampling="cells"``; >= -1e-8 for ``"nodes"``.
-    p : float, >= 1
-        Order of the distance.
+        within 1e-8 (8·sqrt(M)·ε for float32 input; the cell masses are then renormalised
+        exactly). Non-negative for ``sampling="cells"``; >= -1e-8 for ``"nodes"``.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights : array_like, optional
         Non-negative weights summing to 1 (default uniform).
     cell_start : float
@@ -281,7 +289,8 @@ def wasserstein_circle_density(u, density, p=1, u_weights=None, cell_start=0.0, 
     if p == 1.0:
         return TWO_PI * _w1_atoms_to_cdf(x, A, *_cdf_at_edges(mass))
     lv, y0, y1 = _density_pieces(mass)
-    return root(_K.circle_wpp(x, A, lv, y0, y1, p), p)
+    scale, wpp = _K.circle_wpp(x, A, lv, y0, y1, p)
+    return root(wpp, p, scale)
 
 
 def wasserstein_circle_densities(u_density, v_density=None, p=1, sampling="cells"):
@@ -364,8 +373,9 @@ def wasserstein_circle_uniform(u, p=1, u_weights=None):
     ----------
     u : array_like, shape (n,)
         Angles in radians, n >= 1.
-    p : float, >= 1
-        Order of the distance.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights : array_like, optional
         Non-negative weights summing to 1 (default uniform).
 
@@ -390,7 +400,8 @@ def wasserstein_circle_uniform(u, p=1, u_weights=None):
     one = np.array([0.0, 1.0])
     if p == 1.0:
         return TWO_PI * _w1_atoms_to_cdf(x, A, one, one)
-    return root(_K.circle_wpp(x, A, one, one[:1], one[1:], p), p)
+    scale, wpp = _K.circle_wpp(x, A, one, one[:1], one[1:], p)
+    return root(wpp, p, scale)
 
 
 def distance_to_equispaced(u, k, p=1, u_weights=None):
@@ -407,7 +418,8 @@ def distance_to_equispaced(u, k, p=1, u_weights=None):
     between consecutive values of :math:`\\theta \\in \\{\\lceil kA_i\\rceil/k - A_i\\}`, a
     concave function of θ; so the minimum is at one of these n + 1 candidates. A sweep
     over them (Fenwick trees for the median) costs O(n k log n); the best candidates are
-    then re-evaluated from scratch.
+    then re-evaluated from scratch. Calls beyond about 1e11 n·k steps (minutes) raise
+    ``ValueError``.
 
     Parameters
     ----------
@@ -445,6 +457,9 @@ def distance_to_equispaced(u, k, p=1, u_weights=None):
     p = check_p(p)
     if p not in (1.0, 2.0):
         raise ValueError(f"p must be 1 or 2 for distance_to_equispaced, got {p}")
+    n = u.shape[0]
+    check_memory(8 * (9 * k + 24 * n), f"k = {k} Diracs for n = {n} points")
+    check_work((n + 1) * k, f"k = {k} Diracs for n = {n} points (O(n k) sweep)")
     wu = None if u_weights is None else check_weights(u_weights, u.shape[0], "u_weights")
     x, A = discrete(u, wu)
     wpp, rho = _K.equispaced_sweep(x, A, k, p)

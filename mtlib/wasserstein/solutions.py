@@ -8,7 +8,7 @@ spaced Diracs.
 
 import numpy as np
 
-from .._validate import check_angles, check_int
+from .._validate import check_angles, check_int, check_memory
 from ..initial import quantile_tokens
 from ..pde import CirclePDESolution
 from .circle import (
@@ -66,6 +66,7 @@ def solution_distances(solution, k, n_quantiles=None):
     if n_quantiles is None:
         n_quantiles = solution.theta.size if solution.points is None else solution.points.shape[1]
     n_quantiles = check_int(n_quantiles, "n_quantiles", low=1)
+    check_memory(64 * n_quantiles, f"n_quantiles = {n_quantiles} points per snapshot")
     w1, d_k = np.empty(solution.method.size), np.empty(solution.method.size)
     for i in np.flatnonzero(~lagrangian):
         rho = solution.density[i]
@@ -96,8 +97,9 @@ def wasserstein_to_solution(u, solution, index=-1, p=1, u_weights=None):
         From :func:`mtlib.solve_circle_pde`.
     index : int
         Snapshot, an index into ``solution.t`` (negative counts from the end).
-    p : float, >= 1
-        Order of the distance.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights : array_like, shape (N,), optional
         Token masses (default 1/N each).
 

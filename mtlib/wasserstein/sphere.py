@@ -12,14 +12,18 @@ from scipy.sparse import csr_matrix, vstack
 from scipy.spatial.distance import cdist
 
 from .. import _kernels_wasserstein as _K
+from . import _kernels_frechet as _frechet
 from .._constants import TWO_PI
-from .._validate import check_angles, check_choice, check_int, check_rng, check_unit_rows, check_weights
+from .._validate import check_angles, check_choice, check_int, check_memory, check_rng, check_unit_rows, check_weights
 from ._quantiles import check_p, levels, root, unit_turns
 
 __all__ = ["wasserstein_sphere", "sliced_wasserstein_sphere", "distance_to_dirac"]
 
 MAX_ASSIGNMENT_SIZE = 5000
 MAX_LP_VARIABLES = 250_000
+SAFE_LOG_POWER = 600.0  # costs (d/scale)^p with |p log(d/scale)| below this are normal floats
+COST_CAP = 1e15  # scaled costs are capped here: no entry of an optimal coupling comes near it
+MAX_RESCALES = 64
 
 
 def _sphere_distances(X, Y, cost):
@@ -31,7 +35,7 @@ def _sphere_distances(X, Y, cost):
 
 
 def _transport_lp(C, a, b):
-    """min <C, π> over couplings π of a and b (HiGHS dual simplex)."""
+    """(min <C, π>, π) over couplings π of a and b (HiGHS dual simplex)."""
     n, m = C.shape
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
@@ -45,7 +49,33 @@ def _transport_lp(C, a, b):
                            "dual_feasibility_tolerance": 1e-10})
     if not res.success:
         raise RuntimeError(f"transport linear program failed: {res.message}")
-    return max(float(res.fun), 0.0)
+    return max(float(res.fun), 0.0), res.x.reshape(n, m)
+
+
+def _exact_wp(D, a, b, p, uniform):
+    """W_p from the distances D by the assignment (uniform) or the LP, costs scaled to float range.
+
+    The costs are (D/s)^p: s = 1 while max D^p is a normal float (the common case), else s
+    is the largest distance of the previous optimal coupling, until that coupling's largest
+    cost is a normal float; then W_p = s (Σ π_ij (D_ij/s)^p)^{1/p}.
+    """
+    top = D.max()
+    scale = 1.0 if top == 0.0 or p * np.log(top) < SAFE_LOG_POWER else top
+    for _ in range(MAX_RESCALES):
+        with np.errstate(over="ignore", under="ignore"):
+            C = np.minimum((D / scale) ** p, COST_CAP)
+        if uniform:
+            rows, cols = linear_sum_assignment(C)
+            wpp, used = C[rows, cols].mean(), D[rows, cols]
+        else:
+            wpp, plan = _transport_lp(C, a, b)
+            used = D[plan > 0]
+        top = used.max()
+        if top == 0.0 or abs(p * np.log(top / scale)) < SAFE_LOG_POWER:
+            return scale * float(wpp) ** (1.0 / p)
+        scale = top
+    raise ValueError(f"p = {p:g} is too large for the exact solver at these distances: (d/d_max)^p leaves "
+                     "the float64 range; use a smaller p")
 
 
 def wasserstein_sphere(u, v, p=2, u_weights=None, v_weights=None, cost="geodesic"):
@@ -68,8 +98,9 @@ def wasserstein_sphere(u, v, p=2, u_weights=None, v_weights=None, cost="geodesic
     ----------
     u, v : array_like, shape (n, d), (m, d)
         Unit vectors (rows), d >= 2, n, m >= 1.
-    p : float, >= 1
-        Order of the distance.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights, v_weights : array_like, optional
         Non-negative weights a, b summing to 1 (default uniform).
     cost : {"geodesic", "chordal"}
@@ -102,13 +133,7 @@ def wasserstein_sphere(u, v, p=2, u_weights=None, v_weights=None, cost="geodesic
     elif n * m > MAX_LP_VARIABLES:
         raise ValueError(f"n*m = {n * m} > {MAX_LP_VARIABLES} is too large for the exact "
                          "linear program; use sliced_wasserstein_sphere")
-    C = _sphere_distances(X, Y, cost) ** p
-    if uniform:
-        rows, cols = linear_sum_assignment(C)
-        wpp = C[rows, cols].mean()
-    else:
-        wpp = _transport_lp(C, a, b)
-    return float(wpp) ** (1.0 / p)
+    return _exact_wp(_sphere_distances(X, Y, cost), a, b, p, uniform)
 
 
 def _plane_angles_sorted(X, U, weights):
@@ -149,8 +174,9 @@ def sliced_wasserstein_sphere(u, v, n_projections=200, rng=None, p=2, u_weights=
         Number L of random planes.
     rng : numpy.random.Generator, int or None
         Source of the planes (pass a seed for reproducible values).
-    p : float, >= 1
-        Order of the distance.
+    p : float, in [1, 1e6]
+        Order of the distance (any p: the displacements are scaled by the largest one
+        before the p-th power where it would underflow or overflow).
     u_weights, v_weights : array_like, optional
         Non-negative weights summing to 1 (default uniform).
 
@@ -170,6 +196,7 @@ def sliced_wasserstein_sphere(u, v, n_projections=200, rng=None, p=2, u_weights=
     if Y.shape[1] != d:
         raise ValueError(f"u and v must have the same dimension d, got {d} and {Y.shape[1]}")
     L = check_int(n_projections, "n_projections", low=1)
+    check_memory(8 * L * (6 * (X.shape[0] + Y.shape[0]) + 4 * d), f"n_projections = {L} planes")
     rng = check_rng(rng)
     p = check_p(p)
     a = None if u_weights is None else check_weights(u_weights, X.shape[0], "u_weights")
@@ -177,8 +204,9 @@ def sliced_wasserstein_sphere(u, v, n_projections=200, rng=None, p=2, u_weights=
     U = np.linalg.qr(rng.standard_normal((L, d, 2)))[0]
     xs, AX = _plane_angles_sorted(X, U, a)
     ys, BY = _plane_angles_sorted(Y, U, b)
-    wpp = _K.batch_circle_wpp(xs, AX, ys, BY, p)
-    return root(wpp.mean(), p)
+    scale, wpp = _K.batch_circle_wpp(xs, AX, ys, BY, p)
+    top = scale.max()  # 1 unless a plane needed rescaling (large p, tiny distances)
+    return root(np.mean(wpp * (scale / top) ** p), p, top)
 
 
 def _karcher(X, w, y, max_iter=500):
@@ -258,7 +286,7 @@ def distance_to_dirac(X_or_theta, weights=None):
     n = arr.shape[0]
     w = check_weights(weights, n, "weights")
     if theta is not None:
-        value, _ = _K.circle_frechet(unit_turns(theta), w)
+        value, _ = _frechet.circle_frechet(unit_turns(theta), w)
         return TWO_PI * float(np.sqrt(max(value, 0.0)))
     m = w @ X
     starts = [X[i] for i in np.unique(np.linspace(0, n - 1, 8).astype(int))]
