@@ -410,9 +410,11 @@ def kmax_switch_points(d, kmax_limit):
     .. math:: β_k:\\ γ_k(β_k) = γ_{k+1}(β_k), \\ \\text{i.e.}\\
               \\log\\frac{(k+1)(k+d-1)}{k(k+d-2)} + \\log\\frac{I_{k+1+ν}(β)}{I_{k+ν}(β)} = 0
 
-    The left side increases in β (Bessel ratios increase to 1), so each root is unique;
-    it is found by :func:`scipy.optimize.brentq` to 1e-12. For β in (β_{k-1}, β_k)
-    ``kmax(β, d) = k`` (β_0 = 0). Checked values: d = 2: 1.044, 3.165, 6.211, 10.228,
+    The left side increases in β (the ratio I_{μ+1}(β)/I_μ(β) increases from 0 to 1, a
+    classical property), so each root is unique; it is found by
+    :func:`scipy.optimize.brentq` to 1e-12. That ``kmax(β, d) = k`` exactly for β in
+    (β_{k-1}, β_k) (β_0 = 0) also needs k ↦ γ_k to be unimodal, which is checked
+    numerically (chapter 2), not proved here. Checked values: d = 2: 1.044, 3.165, 6.211, 10.228,
     15.236; d = 3: 1.816, 4.425, 7.962, 12.48, 17.99. For large k,
     ``β_k ≈ ((k + 1/2 + ν)² - ν²)/2``.
 

@@ -66,7 +66,9 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
 
       .. math:: L_{SA}(\\beta) = 2(|\\beta| + 1) + e^{2|\\beta|}(2|\\beta| + 1).
 
-    These are upper bounds (not sharp) and do not depend on d. W1 is for the chordal
+    This L is the book's own constant, derived here; it is not the constant of the
+    paper's Theorem 3.1, which is C = ‖∇ₓK_β‖_∞ (e^{|β|} on the circle; chapter 1
+    compares the two). These are upper bounds (not sharp) and do not depend on d. W1 is for the chordal
     distance; for the geodesic distance d_g, :math:`|x-y| \\le d_g \\le \\frac{\\pi}{2}|x-y|`
     gives the same bound with an extra factor π/2.
 
@@ -89,7 +91,7 @@ def dobrushin_constant(beta, d=2, model=DEFAULT_MODEL):
     ----------
     R. L. Dobrushin, "Vlasov equations", Funct. Anal. Appl. 13 (1979); G. Bruno,
     F. Pasqualotto, A. Agazzi, "Emergence of meta-stable clustering in mean-field
-    transformer models", ICLR 2025 (Theorem 3.1).
+    transformer models", ICLR 2025, arXiv:2410.23228 (Theorem 3.1, for the argument).
     """
     beta = abs(check_real(beta, "beta"))
     check_int(d, "d", low=2)
