@@ -388,7 +388,7 @@ def integrate(
     elif method == "rk4":
         raise ValueError("dt is required for method='rk4' (the largest step)")
     rtol, atol = check_tolerances(rtol, atol)
-    hint = hint or "raise max_steps (None: no limit), loosen rtol/atol, or shorten t_eval"
+    hint = hint or "shorten t_eval, or loosen rtol/atol"
     retract = _check_callable(retract, "retract")
     callback = _check_callable(callback, "callback")
     if max_steps is not None:

@@ -149,7 +149,7 @@ def grenier_expansion(rho0, beta, t_eval, order=3, rtol=1e-10, atol=1e-14):
         return out
 
     first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
-    hint = "shorten t_eval (the terms grow like e^(j gamma_max t)), loosen rtol/atol, or raise max_steps"
+    hint = "shorten t_eval (the terms grow like e^(j gamma_max t)), or loosen rtol/atol"
     run = integrate(nonlinear, state, t_eval, linear=op.rate[None, :], dt=first, rtol=rtol, atol=atol, hint=hint)
     terms = np.array([[op.density(c[j]) for c in run.y] for j in range(order)])
     return GrenierExpansion(
