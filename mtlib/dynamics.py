@@ -28,6 +28,7 @@ from ._validate import (
     check_unit_rows,
     check_usa_beta,
     check_weights,
+    reduce_large_angles,
 )
 
 __all__ = ["simulate", "SimulationResult"]
@@ -193,7 +194,11 @@ def simulate(
     start = time.perf_counter()
     x0_arr = check_array(x0, "x0", ndim=(1, 2))
     circle = x0_arr.ndim == 1
-    y = np.mod(x0_arr, TWO_PI) if circle else check_unit_rows(x0_arr, "x0").copy()
+    # the raw x0 for the sphere check: its dtype sets the unit-norm tolerance (float32)
+    if circle:
+        y = np.mod(reduce_large_angles(x0_arr), TWO_PI)
+    else:
+        y = check_unit_rows(x0, "x0").copy()
     beta = check_real(beta, "beta")
     model = check_model(model)
     t_eval = check_times(t_eval)

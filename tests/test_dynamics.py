@@ -346,3 +346,20 @@ X_OK = np.eye(3)
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_simulate_accepts_float32_tokens_and_huge_angles():
+    """float32 rows (unit only to float32 precision) run as their float64 renormalisation;
+    angles of any size start where angles_to_points puts them (issue 14, items 12-13)."""
+    X = mt.uniform_sphere(40, 3, rng=0)
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    X64 /= np.linalg.norm(X64, axis=1, keepdims=True)
+    a = mt.simulate(X32, 3.0, [0.0, 0.1])
+    b = mt.simulate(X64, 3.0, [0.0, 0.1])
+    assert np.array_equal(a.states, b.states)
+    theta = mt.uniform_circle(40, rng=1)
+    big = theta + 2 * np.pi * 1e15
+    start = np.mod(np.arctan2(np.sin(big), np.cos(big)), 2 * np.pi)
+    run = mt.simulate(big, 3.0, [0.0, 0.1])
+    assert np.allclose(run.states[0], start, atol=1e-12)
