@@ -25,7 +25,7 @@ from scipy import special
 
 from . import _kernels_circle as _kc
 from . import _kernels_sphere as _ks
-from ._validate import ANGLE_LIMIT, check_memory, reduce_large_angles
+from ._validate import check_memory
 
 SHIFT_ALL_ROWS = 350.0  # |β| up to which s_i = |β| (e^{-2|β|} is still a normal float)
 FOURIER_TOL = 1e-16  # relative tail of the mode coefficients dropped by the cut-off
@@ -174,7 +174,7 @@ def fourier_coefficients(beta, tol=FOURIER_TOL):
 
 
 def fourier_velocity(theta, w, beta, sa):
-    """Circle velocity from the Fourier modes (angles with |θ| < ANGLE_LIMIT)."""
+    """Circle velocity from the Fourier modes (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles)."""
     a, b, M = fourier_coefficients(beta)
     n = theta.size
     check_memory(16 * (M + 1) * (n // _kc.CHUNK + 1), f"the Fourier path (M = {M} modes at beta = {beta}, n = {n})")
@@ -199,7 +199,7 @@ def fourier_velocity(theta, w, beta, sa):
 
 
 def direct_velocity_circle(theta, w, beta, sa):
-    """Circle velocity by the direct O(N²) sum (angles with |θ| < ANGLE_LIMIT), projected
+    """Circle velocity by the direct O(N²) sum (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles), projected
     pair by pair as on the sphere: v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} <x_j, (-sin θ_i, cos θ_i)>."""
     CS = np.empty((2, theta.size))
     with threads_for(theta.size * 100.0):
@@ -228,9 +228,3 @@ def circle_velocity(theta, w, beta, sa, method):
     if method == "fourier":
         return fourier_velocity(theta, w, beta, sa)
     return direct_velocity_circle(theta, w, beta, sa)
-
-
-def reduce_angles(theta):
-    """Angles with |θ| > ANGLE_LIMIT reduced exactly mod 2π (as :func:`mtlib.angles_to_points`
-    reduces them), the others unchanged: the kernels' own range reduction is exact below."""
-    return reduce_large_angles(theta)

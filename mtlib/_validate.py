@@ -136,6 +136,11 @@ def reduce_large_angles(theta):
     return out
 
 
+def wrap_angles(theta):
+    """Angles as float64 in [0, 2π): :func:`reduce_large_angles`, then ``np.mod(θ, 2π)``."""
+    return np.mod(reduce_large_angles(theta), TWO_PI)
+
+
 def input_tolerance(value, tol, size):
     """The tolerance of a check on ``value``: ``tol``, widened for low-precision floats.
 

@@ -28,7 +28,7 @@ from ._validate import (
     check_unit_rows,
     check_usa_beta,
     check_weights,
-    reduce_large_angles,
+    wrap_angles,
 )
 
 __all__ = ["simulate", "SimulationResult"]
@@ -196,7 +196,7 @@ def simulate(
     circle = x0_arr.ndim == 1
     # the raw x0 for the sphere check: its dtype sets the unit-norm tolerance (float32)
     if circle:
-        y = np.mod(reduce_large_angles(x0_arr), TWO_PI)
+        y = wrap_angles(x0_arr)
     else:
         y = check_unit_rows(x0, "x0").copy()
     beta = check_real(beta, "beta")

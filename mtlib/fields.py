@@ -37,10 +37,10 @@ from ._field_eval import (
     circle_velocity,
     fourier_coefficients,
     pairwise,
-    reduce_angles,
     sphere_velocity,
 )
-from ._validate import check_angles, check_choice, check_model, check_real, check_unit_rows, check_weights
+from ._validate import (check_angles, check_choice, check_model, check_real, check_unit_rows, check_weights,
+                        reduce_large_angles)
 
 __all__ = [
     "attention",
@@ -185,7 +185,7 @@ def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=Non
     ----------
     Bruno, Pasqualotto, Agazzi (2025); Geshkovski et al. (2023) for the model.
     """
-    theta = reduce_angles(check_angles(theta))
+    theta = reduce_large_angles(check_angles(theta))
     beta = check_real(beta, "beta")
     sa = check_model(model) == "sa"
     method = check_choice(method, "method", ("auto", "fourier", "direct"))
@@ -287,7 +287,7 @@ def energy_circle(theta, beta, weights=None, log=False):
     ----------
     Bruno, Pasqualotto, Agazzi (2025).
     """
-    theta = reduce_angles(check_angles(theta))
+    theta = reduce_large_angles(check_angles(theta))
     beta = _check_energy_beta(beta, log)
     w = check_weights(weights, theta.size)
     if beta > 0 and circle_method("auto", theta.size, beta) == "fourier":

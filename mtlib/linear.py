@@ -33,7 +33,7 @@ from scipy import integrate
 from ._constants import DEFAULT_MODEL, TWO_PI, USA_MAX_BETA
 from ._validate import (
     check_angles, check_array, check_int, check_memory, check_model, check_real, check_rng, check_usa_beta,
-    check_weights, reduce_large_angles,
+    check_weights, wrap_angles,
 )
 from .dynamics import simulate
 from .harmonics import density_from_fourier_coefficients, fourier_coefficients
@@ -580,7 +580,7 @@ def linear_phase_exit_time(
 
     c0 = amplitudes(theta0)
     if c0.max() >= threshold:
-        return LinearPhaseExit(0.0, int(k[np.argmax(c0)]), c0, np.mod(reduce_large_angles(theta0), TWO_PI), 0, 0,
+        return LinearPhaseExit(0.0, int(k[np.argmax(c0)]), c0, wrap_angles(theta0), 0, 0,
                                time.perf_counter() - start, "a mode starts at or above the threshold")
     run = simulate(theta0, beta, [t_max], model=model, method=method, dt=dt, rtol=rtol, atol=atol,
                    weights=w, events=leaves)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._constants import TWO_PI
 from ._validate import (check_array, check_int, check_memory, check_positive_weights, check_real, check_unit_rows,
-                        check_weights, reduce_large_angles)
+                        check_weights, reduce_large_angles, wrap_angles)
 
 __all__ = [
     "Clusters", "find_clusters", "merge_coincident", "histogram_peaks", "density_peaks", "match_error",
@@ -209,7 +209,7 @@ def merge_coincident(theta, weights=None, tol=1e-9):
     Rigollet, "The mean-field dynamics of transformers" (2025) (pairwise mergers, closest
     pair first); Bruno, Pasqualotto, Agazzi (2025), arXiv:2410.23228.
     """
-    x = np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI)
+    x = wrap_angles(check_array(theta, "theta", ndim=1))
     n = x.size
     w = check_positive_weights(weights, n)
     tol = check_real(tol, "tol", low=0.0, high=np.pi, low_open=True, high_open=True)
@@ -267,7 +267,7 @@ def histogram_peaks(theta, bins=256, height=3.0, radius=0.25):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.3 (cluster positions after the linear phase).
     """
-    theta = np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI)
+    theta = wrap_angles(check_array(theta, "theta", ndim=1))
     bins = check_int(bins, "bins", low=2 * SMOOTH_HALF + 1)
     check_memory(64 * bins, f"bins = {bins}")
     height = check_real(height, "height", low=0.0, low_open=True)
@@ -405,7 +405,7 @@ def circle_spacings(theta):
     -------
     ndarray, shape (n,)
     """
-    s = np.sort(np.mod(reduce_large_angles(check_array(theta, "theta", ndim=1)), TWO_PI))
+    s = np.sort(wrap_angles(check_array(theta, "theta", ndim=1)))
     return np.diff(np.append(s, s[0] + TWO_PI))
 
 

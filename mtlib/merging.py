@@ -37,6 +37,7 @@ from ._validate import (
     check_times,
     check_usa_beta,
     check_weights,
+    wrap_angles,
 )
 from .dynamics import simulate
 from .fields import energy_circle
@@ -199,7 +200,7 @@ def simulate_mergers(theta, beta, t_eval, weights=None, tol=1e-9, model=DEFAULT_
     x = np.asarray(theta)
     if x.ndim != 1:
         raise ValueError(f"theta must be angles of shape (n,) (clusters on the circle), got shape {x.shape}")
-    x = np.mod(check_array(x, "theta", ndim=1), TWO_PI)
+    x = wrap_angles(check_array(x, "theta", ndim=1))
     n = x.size
     beta = check_real(beta, "beta")
     t_eval = check_times(t_eval)
