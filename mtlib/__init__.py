@@ -105,6 +105,12 @@ from .plotting import (  # noqa: F401
 from .plotting import plot_density_snapshots  # noqa: F401
 from .statistics import binomial_interval, frequency  # noqa: F401
 # --- end block D
+# --- block S2 (issue 18: harmonic field)
+# --- end block S2 (issue 18: harmonic field)
+# --- block BATCH (issue 18: simulate_batch)
+# --- end block BATCH (issue 18: simulate_batch)
+# --- block NOISE (issue 16)
+# --- end block NOISE (issue 16)
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
 from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401
 from . import statistics  # noqa: F401
