@@ -20,6 +20,8 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.reductions`   the equiangular reduction, normalisation schemes, long context
 - :mod:`mtlib.sweeps`       parameter x seed sweeps with an on-disk cache, local or dask
 - :mod:`mtlib.statistics`   frequencies over seeds with exact (Clopper–Pearson) intervals
+- :mod:`mtlib.stationary`   stationary states of the noisy (Fokker–Planck) dynamics on the circle,
+  their branches in the noise D, stability and free energy
 - :mod:`mtlib.plotting`     the house style and figure helpers
 - :mod:`mtlib.widgets`      slider presets and ``explore(compute, plot, **sliders)``
 
@@ -110,9 +112,14 @@ from .statistics import binomial_interval, frequency  # noqa: F401
 # --- block BATCH (issue 18: simulate_batch)
 # --- end block BATCH (issue 18: simulate_batch)
 # --- block NOISE (issue 16)
+from .spectral import critical_diffusion  # noqa: F401
+from .stationary import (  # noqa: F401
+    StationaryBranch, bifurcation_type, circle_free_energy, landau_coefficient, stationary_branch,
+    stationary_spectrum, stationary_states, tricritical_beta,
+)
 # --- end block NOISE (issue 16)
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
 from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401
-from . import statistics  # noqa: F401
+from . import statistics, stationary  # noqa: F401
 
 __version__ = "0.1.0"

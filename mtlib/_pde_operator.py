@@ -114,3 +114,22 @@ def cfl_step(op, V, cfl):
     dV = np.max(np.abs(np.diff(V))) * op.M / TWO_PI
     speed = op.kc * float(np.max(np.abs(V))) + dV
     return math.inf if speed == 0.0 else cfl / speed
+
+
+def lawson_terms(op, cfl):
+    """The nonlinear term N(t, c) for the Lawson stepper and its CFL step bound h_max(t, c).
+
+    The bound needs V at the accepted state, which is the input of the step's last call
+    of N (first same as last): it is kept from that call instead of computed again.
+    """
+    last = [None, None]
+
+    def rhs(_t, c):
+        out, V = op.nonlinear(c)
+        last[:] = [c, V]
+        return out
+
+    def max_step(_t, c):
+        return cfl_step(op, last[1] if c is last[0] else op.velocity(c), cfl)
+
+    return rhs, max_step

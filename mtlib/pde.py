@@ -23,6 +23,8 @@ the velocity is exactly ``V = Σ_m v_m e^{imθ}``, ``v_m = (i/2) a_m c_m``, and
   is exact, there is no CFL limit, Diracs are followed.
 - ``method="auto"``: spectral while resolved, then Lagrangian from the last resolved
   density; the hand-over time is recorded.
+- ``diffusion = D > 0``: the Fokker–Planck equation ``∂_t ρ + ∂_θ(ρV) = D∂²_θρ`` of tokens
+  with noise, spectral only, the diffusion exact in the integrating factor.
 
 Reference: G. Bruno, F. Pasqualotto, A. Agazzi, *Emergence of meta-stable clustering in
 mean-field transformer models*, ICLR 2025 (arXiv:2410.23228), Section 4; E. Grenier,
@@ -37,14 +39,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._bessel import check_diffusion
 from ._constants import DEFAULT_MODEL, TWO_PI
 from ._integrate import check_tolerances, integrate
-from ._pde_operator import CircleOperator, cfl_step, check_density, check_grid, linear_time_limit
+from ._pde_lagrangian import lagrangian_run
+from ._pde_operator import CircleOperator, check_density, check_grid, lawson_terms, linear_time_limit
 from ._validate import check_choice, check_int, check_memory, check_model, check_real, check_rng, check_times
 from ._validate import check_usa_beta
-from .dynamics import simulate
 from .harmonics import density_fourier_coefficients, fourier_coefficients
-from .initial import quantile_tokens
 from .spectral import growth_rate
 
 __all__ = [
@@ -126,6 +128,8 @@ class CirclePDESolution:
     unresolved_reason : str or None
         Why the spectral solver stopped (spectral tail, negative density or non-finite
         values), None if it did not.
+    diffusion : float
+        The noise strength D of the Fokker–Planck equation (0: continuity equation).
     """
 
     t: np.ndarray
@@ -148,6 +152,7 @@ class CirclePDESolution:
     min_density: float
     tail_ratio: float
     unresolved_reason: object
+    diffusion: float = 0.0
 
     def fourier_coefficients(self, k):
         """Fourier coefficients ``c_k(t) = ∫ ρ(t, θ) e^{-ikθ} dθ`` of every snapshot, shape (T,) + np.shape(k).
@@ -281,62 +286,6 @@ def manifold_density(M, k, alpha, phase=0.0):
     return (1.0 + alpha * np.cos(k * (pde_grid(M) - phase))) / TWO_PI
 
 
-# ----------------------------------------------------------------------------- Lagrangian solver
-
-
-def _gaps(X):
-    """Gaps X_{i+1} - X_i (cyclic, label order) of order-preserving points given mod 2π.
-
-    Each gap is taken mod 2π; rounding can turn a gap of -1e-16 inside a cluster into
-    2π - 1e-16, which shows as a total of 2π(1 + e): the e largest gaps are then reduced.
-    """
-    g = np.mod(np.diff(np.append(X, X[0] + TWO_PI)), TWO_PI)
-    excess = int(round((g.sum() - TWO_PI) / TWO_PI))
-    if excess > 0:
-        largest = np.argsort(g)[-excess:]
-        g[largest] = np.maximum(g[largest] - TWO_PI, 0.0)
-    return g
-
-
-def _spacing_density(X, w, M):
-    """Cell averages on the grid of the density ``(w_i + w_{i+1})/2 / gap_i`` between points."""
-    g = _gaps(X)
-    nodes = X[0] + np.concatenate([[0.0], np.cumsum(g)])
-    mass = np.concatenate([[0.0], np.cumsum(0.5 * (w + np.roll(w, -1)))])
-    edges = TWO_PI * (np.arange(M + 1) - 0.5) / M
-    turns = np.floor((edges - X[0]) / TWO_PI)
-    G = np.interp(edges - TWO_PI * turns, nodes, mass) + turns * mass[-1]
-    return np.diff(G) * (M / TWO_PI)
-
-
-def _lagrangian(rho, beta, model, t_start, times, n, rtol, atol):
-    """Quantile points of ρ moved by mtlib.simulate; returns (densities, points, weights, run)."""
-    X0 = quantile_tokens(rho, n)
-    w = np.full(n, 1.0 / n)
-    run = simulate(X0, beta, times - t_start, model=model, method="dopri", rtol=rtol, atol=atol, weights=w)
-    dens = np.array([_spacing_density(X, w, rho.size) for X in run.states])
-    return dens, run.states, w, run
-
-
-def _lawson_terms(op, cfl):
-    """The nonlinear term N(t, c) for the Lawson stepper and its CFL step bound h_max(t, c).
-
-    The bound needs V at the accepted state, which is the input of the step's last call
-    of N (first same as last): it is kept from that call instead of computed again.
-    """
-    last = [None, None]
-
-    def rhs(_t, c):
-        out, V = op.nonlinear(c)
-        last[:] = [c, V]
-        return out
-
-    def max_step(_t, c):
-        return cfl_step(op, last[1] if c is last[0] else op.velocity(c), cfl)
-
-    return rhs, max_step
-
-
 # ----------------------------------------------------------------------------- public solver
 
 
@@ -352,8 +301,9 @@ def solve_circle_pde(
     tail_factor=10.0,
     tail_tol=1e-7,
     n_points=None,
+    diffusion=0.0,
 ):
-    """Solve the mean-field continuity equation on the circle from a density on a grid.
+    """Solve the mean-field continuity (or Fokker–Planck) equation on the circle from a density on a grid.
 
     .. math::
 
@@ -363,6 +313,20 @@ def solve_circle_pde(
 
     Time units are those of :func:`mtlib.simulate` (the PDE is its N → ∞ limit), so a
     small mode m grows like ``e^{γ_m t}`` with γ_m from :func:`mtlib.growth_rate`.
+
+    With ``diffusion = D > 0`` it solves the Fokker–Planck equation of tokens with noise,
+    ``∂_t ρ + ∂_θ(ρ V) = D ∂²_θ ρ`` (``dθ_i = v_i dt + √(2D) dW_i``): the spectral solver
+    puts ``-D m²`` into the integrating factor, ``c_m' = (γ_m - D m²) c_m + N_m(c)``, so
+    the diffusion is exact and a small mode changes like ``e^{m²(λ_m - D)t}``
+    (``growth_rate(m, beta, 2, model, diffusion=D)``). The Lagrangian solver moves mass
+    along characteristics and has no diffusion: ``method="lagrangian"`` is refused, and
+    ``"auto"`` runs the spectral solver only (raising :class:`UnderResolvedError` if the
+    grid stops resolving the solution). ``D = 0`` is the noiseless solver bit for bit.
+    Cost: near a stationary state the drift balances ``D m² c_m``, which Lawson's scheme
+    does not keep in balance exactly, so the steps stay near ``3/(D m²)`` for the highest
+    mode m above ``atol`` (β = 1, D = 0.28, atol = 1e-10: about 80 steps per time unit);
+    a concentrated state also needs ``tail_tol`` above the default 1e-7 (its resolved
+    spectrum sits above it, e.g. 1e-5 on 96 points for an order parameter of 0.9).
 
     Methods (see the module docstring):
 
@@ -409,6 +373,8 @@ def solve_circle_pde(
         Spectral tail rms (in units of ``c_0 = 1``) that always counts as resolved.
     n_points : int >= 8, optional
         Lagrangian points (default M; ValueError where they do not fit in memory).
+    diffusion : float >= 0
+        Noise strength D (0: the continuity equation).
 
     Returns
     -------
@@ -417,7 +383,8 @@ def solve_circle_pde(
     Raises
     ------
     UnderResolvedError
-        ``method="spectral"`` once the grid no longer resolves the solution.
+        ``method="spectral"`` (and ``"auto"`` with diffusion) once the grid no longer
+        resolves the solution.
 
     References
     ----------
@@ -436,6 +403,12 @@ def solve_circle_pde(
     M = rho0.size
     n_points = M if n_points is None else check_int(n_points, "n_points", low=8)
     check_usa_beta(beta, model)
+    diffusion = check_diffusion(diffusion)
+    if diffusion > 0.0 and method == "lagrangian":
+        raise ValueError(
+            f"method='lagrangian' solves the continuity equation without noise; with diffusion = {diffusion:g} > 0 "
+            "use method='spectral' (the diffusion is exact there)"
+        )
     what = f"M = {M} grid points, n_points = {n_points} and {t_eval.size} times"
     check_memory(8 * (M + n_points) * (t_eval.size + 16), what)
 
@@ -469,11 +442,13 @@ def solve_circle_pde(
             stats["reason"] = f"negative density ({low:.3g} at t = 0: rho0 projected onto the modes |m| <= {op.kc})"
             stopped = True
         else:
-            rhs, max_step = _lawson_terms(op, cfl)
+            rhs, max_step = lawson_terms(op, cfl)
             first = min(FIRST_STEP, max(t_eval[-1], 1e-12))
-            hint = "raise cfl (the steps are capped by it), shorten t_eval, or use method='lagrangian'"
+            hint = "raise cfl (the steps are capped by it), shorten t_eval, or " + (
+                "use method='lagrangian'" if diffusion == 0.0 else "loosen atol (near a stationary state)")
+            linear = op.rate if diffusion == 0.0 else op.rate - diffusion * np.arange(op.kc + 1.0) ** 2
             run = integrate(
-                rhs, c0, t_eval, linear=op.rate, dt=first, rtol=rtol, atol=atol, max_step=max_step,
+                rhs, c0, t_eval, linear=linear, dt=first, rtol=rtol, atol=atol, max_step=max_step,
                 callback=resolved, hint=hint,
             )
             stats["spectral"] = run
@@ -487,11 +462,14 @@ def solve_circle_pde(
             if t_lag > 0.0:
                 rho_lag = np.maximum(op.density(c_lag), 0.0)  # resolved: any negative part is below 1e-8
                 rho_lag /= rho_lag.sum() * TWO_PI / M
-            if method == "spectral":
-                partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, stats, start)
+            if method == "spectral" or diffusion > 0.0:
+                partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, stats, start,
+                                  diffusion)
                 raise UnderResolvedError(
                     f"the spectral solution on {M} points is under-resolved after t = {t_lag:.6g} "
-                    f"({stats['reason']}); use method='auto' or a finer grid",
+                    f"({stats['reason']}); use "
+                    + ("a finer grid (no Lagrangian hand-over with diffusion)" if diffusion > 0.0
+                       else "method='auto' or a finer grid"),
                     t_lag,
                     partial,
                 )
@@ -500,15 +478,15 @@ def solve_circle_pde(
         handover = 0.0
     if len(dens) < t_eval.size:
         times = t_eval[len(dens) :]
-        lag_dens, points, weights, stats["lagrangian"] = _lagrangian(
+        lag_dens, points, weights, stats["lagrangian"] = lagrangian_run(
             rho_lag, beta, model, t_lag, times, n_points, rtol, atol
         )
         dens.extend(lag_dens)
         labels.extend(["lagrangian"] * times.size)
-    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, stats, start)
+    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion)
 
 
-def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, start):
+def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion):
     """The CirclePDESolution of the snapshots so far, with the statistics of both runs."""
     density = np.array(dens).reshape(len(dens), M)
     spec, lag = stats["spectral"], stats["lagrangian"]
@@ -540,16 +518,19 @@ def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, s
         min_density=float(density.min()) if density.size else math.nan,
         tail_ratio=stats["tail_ratio"],
         unresolved_reason=stats["reason"],
+        diffusion=diffusion,
     )
 
 
-def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
+def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL, diffusion=0.0):
     """Exact solution of the PDE linearised around the uniform density.
 
     .. math:: c_m(t) = c_m(0)\\,e^{γ_m t}, \\qquad ρ(t,θ) = \\frac{1}{2π}\\sum_m c_m(t) e^{imθ}
 
     with ``c_m = ∫ρ e^{-imθ}dθ`` and γ_m from :func:`mtlib.growth_rate` (all modes of the
-    grid, no truncation). Valid while the perturbation is small (the linear phase).
+    grid, no truncation); with ``diffusion = D`` the Fokker–Planck rates
+    ``γ_m(D) = m²(λ_m - D)`` (D = 0 bit for bit the noiseless solution). Valid while the
+    perturbation is small (the linear phase).
     The values grow like e^{γ_max t}; times where they would overflow float64 are refused.
 
     Parameters
@@ -562,6 +543,8 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
         Times >= 0, increasing, up to where ``Σ_m |c_m| e^{γ_m t}`` overflows (ValueError
         naming that time; about t = 38 at β = 5).
     model : {"usa", "sa"}
+    diffusion : float >= 0
+        Noise strength D.
 
     Returns
     -------
@@ -577,10 +560,11 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL):
     t = check_times(t_eval)
     model = check_model(model)
     check_usa_beta(beta, model)
+    diffusion = check_diffusion(diffusion)
     M = rho0.size
     check_memory(32 * t.size * M, f"{t.size} times on M = {M} grid points")
     c = np.fft.rfft(rho0)
-    gamma = growth_rate(np.arange(c.size), beta, 2, model)
+    gamma = growth_rate(np.arange(c.size), beta, 2, model, diffusion)
     t_max = linear_time_limit(c, gamma, t[-1], LOG_FLOAT_MAX - math.log(2 * M))
     if t[-1] > t_max:
         raise ValueError(

@@ -5,7 +5,10 @@ around the uniform measure is diagonal in spherical harmonics: the degree-k part
 like ``e^{γ_k t}`` with ``γ_k = k(k+d-2) λ_k``, ``λ_k`` the Funk–Hecke eigenvalue of W.
 This module gives the closed form (modified Bessel functions, also at a real degree κ), an
 independent quadrature of the same numbers, ``k_max = argmax_k γ_k``, its switch points
-and the relative gap between the two leading rates. The Fourier and harmonic statistics
+and the relative gap between the two leading rates. With noise (generator DΔ_S) the
+rates are ``k(k+d-2)(λ_k - D)`` (``diffusion=D`` in :func:`growth_rate`,
+:func:`log_growth_rate`, :func:`kmax`), and the uniform measure is linearly stable above
+:func:`critical_diffusion` ``= λ_1``. The Fourier and harmonic statistics
 of measures live in :mod:`mtlib.harmonics`, the linear-phase predictions built on these
 rates in :mod:`mtlib.linear`.
 
@@ -21,6 +24,11 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from ._bessel import MAX_BETA  # noqa: F401  (a public constant of this module since before the split)
+from ._bessel import (
+    LOG2, SERIES_TERMS, TINY_BETA, check_beta, check_diffusion, check_dimension, kmax_window, log_abs_rate,
+    log_bessel_i, log_noisy_rate, log_rate_profile, noisy_kmax, rate_at_zero,
+)
 from ._constants import USA_MAX_BETA
 from ._validate import check_array, check_degrees, check_int, check_memory, check_model, check_real
 
@@ -30,117 +38,21 @@ __all__ = [
     "growth_rate_quadrature",
     "funk_hecke_eigenvalue",
     "kmax",
+    "critical_diffusion",
     "kmax_switch_points",
     "gegenbauer_coefficients",
     "growth_rate_continuous",
     "relative_rate_gap",
 ]
 
-_SERIES_BETA = 2.0  # below this |β| the Bessel functions are summed from their power series
-_SERIES_TERMS = 40  # (β²/4)^j / j! at β = 2, j = 40 is 1e-48: far below rounding
-_TINY_BETA = 1e-8  # below this |β| the series is its leading term: β²/4 is below rounding
-_LOG_TINY = math.log(np.finfo(np.float64).tiny)  # log of the smallest normal float64
-_LOG2 = math.log(2.0)
-MAX_BETA = 1e9  # scipy.special.ive, behind every rate, returns NaN beyond |β| ≈ 2e9
 MAX_NODES = 3000  # Gauss–Jacobi rules cost O(nodes²): 3000 nodes take about 2 s
 MAX_SWITCH_POINTS = 1000  # kmax_switch_points: one root find (about 5 ms) per point
-_KMAX_WINDOW = 10  # k_max lies within 2 of sqrt(2β + ν²) - ν (checked for d <= 1000); search ±10
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _check_dimension(d):
-    return check_int(d, "d", low=2)
-
-
-def _check_beta(beta, low=None):
-    """β as a float, |β| <= MAX_BETA (the range of scipy's Bessel functions)."""
-    beta = check_real(beta, "beta", low=low)
-    if abs(beta) > MAX_BETA:
-        raise ValueError(
-            f"beta must satisfy |beta| <= {MAX_BETA:g}, got {beta:g}: the Bessel functions behind the "
-            f"rates (scipy.special.ive) fail beyond |beta| ≈ 2e9; there k_max ≈ sqrt(2|beta| + ν²) - ν"
-        )
-    return beta
-
-
-def _log_bessel_i(mu, x, scaled=False):
-    """log I_mu(x) (``log(I_mu(x) e^{-x})`` if ``scaled``) for x > 0, mu >= 0, arrays broadcast.
-
-    ``log(ive(mu, x)) + x`` for x > 2; the power series ``I_mu(x) = (x/2)^mu Σ_j (x²/4)^j /
-    (j! Γ(mu+j+1))`` summed in logs for x <= 2, and also where ive underflows (high orders
-    mu ≫ x) while x² <= 16(mu+1) (then q = x²/(4(mu+1)) <= 4 and 40 terms reach rounding);
-    only its leading term ``mu log(x/2) - log Γ(mu+1)`` for x < 1e-8, where x²/4 is below
-    rounding (and underflows below 1e-154). ``-inf`` where even the scaled value underflows
-    and the series does not apply.
-    """
-    mu, x = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(x, dtype=np.float64))
-    log_ive = np.full(mu.shape, np.inf)
-    big = x > _SERIES_BETA
-    if np.any(big):
-        with np.errstate(divide="ignore"):
-            log_ive[big] = np.log(special.ive(mu[big], x[big]))
-    out = log_ive.copy()
-    if not scaled:
-        out += x
-    series = ~big | ((log_ive < _LOG_TINY) & (x * x <= 16.0 * (mu + 1.0)))
-    tiny = series & (x < _TINY_BETA)
-    if np.any(tiny):
-        m, xs = mu[tiny], x[tiny]
-        out[tiny] = m * (np.log(xs) - _LOG2) - special.gammaln(m + 1.0) - (xs if scaled else 0.0)
-    series &= ~tiny
-    if np.any(series):
-        m, xs = mu[series], x[series]
-        j = np.arange(_SERIES_TERMS)[:, None]
-        terms = j * np.log(xs * xs / 4.0) - special.gammaln(j + 1.0) - special.gammaln(m + j + 1.0)
-        out[series] = m * np.log(xs / 2.0) + special.logsumexp(terms, axis=0) - (xs if scaled else 0.0)
-    return out
-
-
-def _log_abs_rate(k, beta_abs, d, model):
-    """log |γ_k(β)| at β = beta_abs > 0 for degrees k (int array); -inf for k = 0."""
-    nu = (d - 2) / 2.0
-    kf = k.astype(np.float64)
-    with np.errstate(divide="ignore"):
-        log_kk = np.log(kf * (kf + d - 2))
-    if beta_abs < _TINY_BETA:  # leading term of the series, the same for both models
-        return (log_kk + special.gammaln(nu + 1.0) - special.gammaln(kf + nu + 1.0)
-                + (kf - 1.0) * math.log(beta_abs) - kf * _LOG2)
-    log_i = _log_bessel_i(kf + nu, beta_abs)
-    if model == "usa":
-        return log_kk + special.gammaln(d / 2.0) + nu * math.log(2.0) - (1.0 + nu) * math.log(beta_abs) + log_i
-    return log_kk - math.log(beta_abs) + log_i - _log_bessel_i(nu, beta_abs)
-
-
-def _log_rate_profile(k, beta_abs, d):
-    """log γ_k(β) up to a constant independent of k: full precision in k_max and rate ratios.
-
-    ``log(k(k+d-2)) + log(I_{k+ν}(β) e^{-β})``: the terms that :func:`_log_abs_rate` adds
-    (β, log β, log Γ) are the same for every degree and would round the differences
-    between degrees to the ulp of β. SA and USA share it.
-    """
-    nu = (d - 2) / 2.0
-    kf = k.astype(np.float64)
-    return np.log(kf * (kf + d - 2)) + _log_bessel_i(kf + nu, beta_abs, scaled=True)
-
-
-def _kmax_window(beta_abs, d):
-    """Degrees 1, 2, ... within _KMAX_WINDOW of ``sqrt(2β + ν²) - ν`` (computed without cancellation)."""
-    nu = (d - 2) / 2.0
-    centre = 2.0 * beta_abs / (math.sqrt(2.0 * beta_abs + nu * nu) + nu)
-    return np.arange(max(1, int(centre) - _KMAX_WINDOW), int(centre) + _KMAX_WINDOW + 1)
-
-
-def _rate_at_zero(k, d):
-    """The β → 0 limit: only k = 1 grows, at (d-1)/d (the Kuramoto rate 1/2 on the circle)."""
-    return np.where(k == 1, (d - 1) / d, 0.0)
 
 
 # ----------------------------------------------------------------------------- growth rates
 
 
-def growth_rate(k, beta, d=2, model="usa"):
+def growth_rate(k, beta, d=2, model="usa", diffusion=0.0):
     """Linear growth rate γ_k of degree-k harmonics around the uniform measure on S^{d-1}.
 
     .. math::
@@ -163,6 +75,17 @@ def growth_rate(k, beta, d=2, model="usa"):
     ``(-1)^k`` and ``1/β`` a minus sign: ``γ_k(β) = (-1)^{k+1} γ_k(|β|)``, so odd degrees
     grow and even degrees decay.
 
+    With noise (tokens ``dx = v dt + √(2D) dB`` on the sphere, mean field
+    ``∂_t ρ + div(ρX[ρ]) = DΔ_S ρ``) the Laplacian adds ``-D k(k+d-2)`` on degree k:
+
+    .. math:: γ_k(D) = k(k+d-2)\\,(λ_k - D), \\qquad γ_k^{SA}(D) = k(k+d-2)\\,(λ_k/Z_β - D),
+
+    with ``λ_k = γ_k/(k(k+d-2))`` the Funk–Hecke eigenvalue of ``W(t) = e^{βt}/β`` and
+    ``Z_β = Γ(d/2)(2/β)^ν I_ν(β) = ∫e^{β<x,y>}dσ(y)`` the SA denominator at the uniform
+    measure (linearising ``X_SA = P_x ∫e^{β<x,y>}y dμ / ∫e^{β<x,y>}dμ`` at σ: the
+    numerator vanishes there, so only its first variation counts, divided by the
+    constant ``Z_β``). ``diffusion = 0`` returns the noiseless values bit for bit.
+
     Parameters
     ----------
     k : int or array of int, >= 0
@@ -173,31 +96,37 @@ def growth_rate(k, beta, d=2, model="usa"):
         Ambient dimension (tokens on S^{d-1}).
     model : {"usa", "sa"}
         Unnormalised or softmax-normalised self-attention.
+    diffusion : float, >= 0
+        Noise strength D (generator DΔ_S; time in the units of :func:`mtlib.simulate`).
 
     Returns
     -------
     float or ndarray
-        γ_k with the shape of ``k`` (a float for scalar ``k``).
+        γ_k(D) with the shape of ``k`` (a float for scalar ``k``).
 
     References
     ----------
-    Bruno, Pasqualotto, Agazzi (2025), Section 4.1 (linear phase).
+    Bruno, Pasqualotto, Agazzi (2025), Section 4.1 (linear phase); for the noisy rates,
+    Carrillo, Gvalani, Pavliotis, Schlichting (arXiv:1806.01719), Section 4.
     """
     k, scalar = check_degrees(k)
-    beta = _check_beta(beta)
-    d = _check_dimension(d)
+    beta = check_beta(beta)
+    d = check_dimension(d)
     model = check_model(model)
+    diffusion = check_diffusion(diffusion)
     if beta == 0.0:
-        out = _rate_at_zero(k, d)
+        out = rate_at_zero(k, d)
     else:
         with np.errstate(over="ignore"):
-            out = np.exp(_log_abs_rate(k, abs(beta), d, model))
+            out = np.exp(log_abs_rate(k, abs(beta), d, model))
         if beta < 0:
             out = np.where(k % 2 == 1, out, -out)
+    if diffusion > 0.0:
+        out = out - diffusion * (k * (k + d - 2.0))
     return float(out) if scalar else out
 
 
-def log_growth_rate(k, beta, d=2, model="usa"):
+def log_growth_rate(k, beta, d=2, model="usa", diffusion=0.0):
     """Natural logarithm of the growth rate, ``log γ_k``, for β >= 0 (never overflows).
 
     .. math:: \\log γ_k = \\log(k(k+d-2)) + \\log Γ(d/2) + ν\\log 2 - (1+ν)\\log β + \\log I_{k+ν}(β)
@@ -206,6 +135,13 @@ def log_growth_rate(k, beta, d=2, model="usa"):
     :func:`growth_rate` for the formula and the SA version. ``-inf`` where ``γ_k = 0``
     (k = 0, or k >= 2 at β = 0, or degrees so high that even the scaled Bessel function
     underflows).
+
+    With ``diffusion = D > 0`` it is the logarithm of the noisy rate
+    ``γ_k(D) = k(k+d-2)(λ_k - D)`` (:func:`growth_rate`), computed as
+    ``log γ_k + log1p(-D/λ_k)`` so that it never overflows either: ``-inf`` where the rate
+    is 0 (k = 0, or ``λ_k = D``), NaN where it is negative (the logarithm of a negative
+    number, as ``np.log`` but without a warning). ``D = 0`` gives the noiseless values
+    bit for bit.
 
     Parameters
     ----------
@@ -217,25 +153,30 @@ def log_growth_rate(k, beta, d=2, model="usa"):
         Ambient dimension.
     model : {"usa", "sa"}
         Attention model.
+    diffusion : float, >= 0
+        Noise strength D.
 
     Returns
     -------
     float or ndarray
-        ``log γ_k`` with the shape of ``k``.
+        ``log γ_k(D)`` with the shape of ``k``.
 
     References
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1.
     """
     k, scalar = check_degrees(k)
-    beta = _check_beta(beta, low=0.0)
-    d = _check_dimension(d)
+    beta = check_beta(beta, low=0.0)
+    d = check_dimension(d)
     model = check_model(model)
+    diffusion = check_diffusion(diffusion)
     if beta == 0.0:
         with np.errstate(divide="ignore"):
-            out = np.log(_rate_at_zero(k, d))
+            out = np.log(rate_at_zero(k, d))
     else:
-        out = _log_abs_rate(k, beta, d, model)
+        out = log_abs_rate(k, beta, d, model)
+    if diffusion > 0.0:
+        out = log_noisy_rate(out, k, d, diffusion)
     return float(out) if scalar else out
 
 
@@ -284,7 +225,7 @@ def funk_hecke_eigenvalue(func, k, d, nodes=None):
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
     k = check_int(k, "k", low=0, high=MAX_NODES - 80)
-    d = _check_dimension(d)
+    d = check_dimension(d)
     nodes = k + 80 if nodes is None else check_int(nodes, "nodes", low=1, high=MAX_NODES)
     a = (d - 3) / 2.0
     t, w = special.roots_jacobi(nodes, a, a)
@@ -299,7 +240,7 @@ def _exp_remainder(x, k):
     xs = x[small]
     term = xs**k / math.factorial(k)
     total = term.copy()
-    for j in range(1, _SERIES_TERMS):
+    for j in range(1, SERIES_TERMS):
         term = term * xs / (k + j)
         total += term
     out[small] = total
@@ -346,7 +287,7 @@ def growth_rate_quadrature(k, beta, d=2, model="usa"):
     """
     k = check_int(k, "k", low=0, high=MAX_NODES - 80 - int(USA_MAX_BETA / 10))
     beta = check_real(beta, "beta", low=-USA_MAX_BETA, high=USA_MAX_BETA)
-    d = _check_dimension(d)
+    d = check_dimension(d)
     model = check_model(model)
     if k == 0:
         return 0.0
@@ -361,7 +302,7 @@ def growth_rate_quadrature(k, beta, d=2, model="usa"):
     return rate
 
 
-def kmax(beta, d=2, model="usa"):
+def kmax(beta, d=2, model="usa", diffusion=0.0):
     """The most unstable degree ``k_max = argmax_{k>=1} γ_k(β, d)``: the predicted cluster count.
 
     .. math:: k_{max} = \\operatorname{argmax}_{k \\ge 1} γ_k,
@@ -374,6 +315,14 @@ def kmax(beta, d=2, model="usa"):
     the asymptotic value are compared through the k-dependent part of ``log γ_k``,
     ``log(k(k+d-2)) + log(I_{k+ν}(β) e^{-β})``, exact at any β.
 
+    With noise, ``k_max(D) = argmax_{k>=1} k(k+d-2)(λ_k - D)`` over the degrees whose rate
+    is positive (:func:`growth_rate`), and **0 when no rate is positive** (D at or above
+    :func:`critical_diffusion`: the uniform measure is linearly stable; 0 is the neutral
+    mass mode, so the return stays an int). Noise never selects more clusters:
+    ``k_max(D) <= k_max(0)``, since the subtracted ``D k(k+d-2)`` increases in k, so only
+    the degrees 1..k_max(0) are compared. The SA threshold differs (``λ_k/Z_β``), so
+    ``model`` matters when D > 0. ``D = 0`` is the noiseless answer bit for bit.
+
     Parameters
     ----------
     beta : float
@@ -381,27 +330,74 @@ def kmax(beta, d=2, model="usa"):
     d : int, >= 2
         Ambient dimension.
     model : {"usa", "sa"}
-        Attention model (accepted for symmetry; the answer does not depend on it).
+        Attention model (the answer depends on it only when ``diffusion > 0``).
+    diffusion : float, >= 0
+        Noise strength D.
 
     Returns
     -------
     int
-        k_max >= 1.
+        k_max >= 1, or 0 when ``diffusion > 0`` leaves no growing mode.
 
     References
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (number of meta-stable clusters).
     """
-    beta = _check_beta(beta)
-    d = _check_dimension(d)
-    check_model(model)
+    beta = check_beta(beta)
+    d = check_dimension(d)
+    model = check_model(model)
+    diffusion = check_diffusion(diffusion)
+    if diffusion > 0.0:
+        return noisy_kmax(beta, d, model, diffusion, kmax(beta, d, model))
     if beta == 0.0:
         return 1
-    k = _kmax_window(abs(beta), d)
-    logs = _log_rate_profile(k, abs(beta), d)
+    k = kmax_window(abs(beta), d)
+    logs = log_rate_profile(k, abs(beta), d)
     if beta < 0:
         logs = np.where(k % 2 == 1, logs, -np.inf)
     return int(k[np.argmax(logs)])
+
+
+def critical_diffusion(beta, d=2, model="usa"):
+    """The noise D_c above which the uniform measure is linearly stable: ``max_k λ_k = λ_1``.
+
+    .. math::
+
+        D_c = \\max_{k \\ge 1} λ_k = λ_1 = Γ(d/2)\\,2^{ν} β^{-1-ν} I_{1+ν}(β)
+        \\qquad (d = 2:\\ D_c = I_1(β)/β;\\ \\text{SA: } λ_1/Z_β = I_{1+ν}(β)/(β I_ν(β)))
+
+    The noisy rates are ``γ_k(D) = k(k+d-2)(λ_k - D)`` (:func:`growth_rate`), so every
+    mode k >= 1 decays iff D > λ_k for all k, i.e. D > max_k λ_k. Why the maximum is
+    λ_1: for β > 0, ``λ_k = c(β) I_{k+ν}(β)`` with ``c(β) = Γ(d/2) 2^ν β^{-1-ν} > 0``
+    independent of k, and ``I_{μ+1}(x)/I_μ(x) < x/(μ + 1/2 + sqrt(x² + (μ+1/2)²)) < 1``
+    for x > 0, μ >= 0 (Amos 1974, Math. Comp. 28, eq. (16)), so λ_1 > λ_2 > ... > 0.
+    For β < 0 the eigenvalues alternate, ``λ_k(β) = (-1)^{k+1} λ_k(|β|)``: even degrees
+    are stable for every D >= 0 and the odd ones decrease, so again ``D_c = λ_1(β) =
+    λ_1(|β|)`` (λ_1 is even in β). At β = 0, ``λ_1 = 1/d`` and ``λ_k = 0`` for k >= 2.
+    For D < D_c, ``kmax(beta, d, model, diffusion=D) >= 1``; for D > D_c it is 0.
+    USA values overflow to ``inf`` beyond |β| ≈ 700 like :func:`growth_rate`.
+
+    Parameters
+    ----------
+    beta : float
+        Inverse temperature, |β| <= 1e9.
+    d : int, >= 2
+        Ambient dimension.
+    model : {"usa", "sa"}
+        Attention model (SA divides λ_k by ``Z_β = Γ(d/2)(2/β)^ν I_ν(β)``).
+
+    Returns
+    -------
+    float
+        D_c > 0, in the time units of :func:`mtlib.simulate` (generator ``DΔ_S``).
+
+    References
+    ----------
+    Carrillo, Gvalani, Pavliotis, Schlichting (arXiv:1806.01719), Section 4; Mun,
+    Rosenzweig (arXiv:2604.16288), who write the threshold as a coupling ``K_# = 1/(2λ_1)``.
+    """
+    d = check_dimension(d)
+    return growth_rate(1, beta, d, model) / (d - 1)
 
 
 def kmax_switch_points(d, kmax_limit):
@@ -435,7 +431,7 @@ def kmax_switch_points(d, kmax_limit):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.
     """
-    d = _check_dimension(d)
+    d = check_dimension(d)
     kmax_limit = check_int(kmax_limit, "kmax_limit", low=1, high=MAX_SWITCH_POINTS)
     nu = (d - 2) / 2.0
     points = []
@@ -443,7 +439,7 @@ def kmax_switch_points(d, kmax_limit):
         log_ratio = math.log((k + 1) * (k + d - 1) / (k * (k + d - 2)))
 
         def gap(beta, k=k, log_ratio=log_ratio):
-            return log_ratio + float(_log_bessel_i(k + 1 + nu, beta) - _log_bessel_i(k + nu, beta))
+            return log_ratio + float(log_bessel_i(k + 1 + nu, beta) - log_bessel_i(k + nu, beta))
 
         lo, hi = 1e-3, float((k + 1 + nu) ** 2)
         while gap(hi) <= 0.0:
@@ -485,10 +481,10 @@ def gegenbauer_coefficients(beta, d, K):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4.1; DLMF 18.12 (generating functions).
     """
-    beta = _check_beta(beta)
-    d = _check_dimension(d)
+    beta = check_beta(beta)
+    d = check_dimension(d)
     K = check_int(K, "K", low=0)
-    check_memory(8 * (K + 1) * (3 * _SERIES_TERMS + 8), f"K = {K} degrees")
+    check_memory(8 * (K + 1) * (3 * SERIES_TERMS + 8), f"K = {K} degrees")
     nu = (d - 2) / 2.0
     k = np.arange(K + 1, dtype=np.float64)
     if beta == 0.0:
@@ -497,11 +493,11 @@ def gegenbauer_coefficients(beta, d, K):
         return out
     x = abs(beta)
     weight = np.where(k == 0, 1.0, 2.0)  # d = 2: the Chebyshev expansion
-    if x < _TINY_BETA:  # leading term, without the cancellation of ν log(β/2)
-        log_scaled = k * (math.log(x) - _LOG2) - special.gammaln(k + nu + 1.0)
+    if x < TINY_BETA:  # leading term, without the cancellation of ν log(β/2)
+        log_scaled = k * (math.log(x) - LOG2) - special.gammaln(k + nu + 1.0)
         out = np.exp(log_scaled) * weight if d == 2 else np.exp(special.gammaln(nu) + np.log(k + nu) + log_scaled)
     else:
-        log_i = _log_bessel_i(k + nu, x)
+        log_i = log_bessel_i(k + nu, x)
         with np.errstate(over="ignore"):
             if d == 2:
                 out = np.exp(log_i) * weight
@@ -546,11 +542,11 @@ def growth_rate_continuous(kappa, beta, d=2, model="usa"):
     kappa = check_array(kappa, "kappa")
     if np.any(kappa < 0):
         raise ValueError(f"kappa must be >= 0, got min {kappa.min()}")
-    beta = _check_beta(check_real(beta, "beta", low=0.0, low_open=True))
-    d = _check_dimension(d)
+    beta = check_beta(check_real(beta, "beta", low=0.0, low_open=True))
+    d = check_dimension(d)
     model = check_model(model)
     with np.errstate(over="ignore"):
-        out = np.exp(_log_abs_rate(kappa, beta, d, model))
+        out = np.exp(log_abs_rate(kappa, beta, d, model))
     return float(out[0]) if scalar else out
 
 
@@ -585,10 +581,10 @@ def relative_rate_gap(beta, d=2, model="usa"):
     ----------
     Bruno, Pasqualotto, Agazzi (2025), Section 4 (mode competition in the linear phase).
     """
-    beta = _check_beta(beta, low=0.0)
-    d = _check_dimension(d)
+    beta = check_beta(beta, low=0.0)
+    d = check_dimension(d)
     check_model(model)
     if beta == 0.0:
         return 1.0
-    logs = np.sort(_log_rate_profile(_kmax_window(beta, d), beta, d))
+    logs = np.sort(log_rate_profile(kmax_window(beta, d), beta, d))
     return float(-np.expm1(logs[-2] - logs[-1]))
