@@ -110,6 +110,7 @@ from .statistics import binomial_interval, frequency  # noqa: F401
 # --- block S2 (issue 18: harmonic field)
 # --- end block S2 (issue 18: harmonic field)
 # --- block BATCH (issue 18: simulate_batch)
+from .dynamics import BatchSimulationResult, simulate_batch  # noqa: F401
 # --- end block BATCH (issue 18: simulate_batch)
 # --- block NOISE (issue 16)
 from .spectral import critical_diffusion  # noqa: F401

@@ -11,6 +11,9 @@ larger than the others) never enters the sums; for the velocity the row maximum 
 j ≠ i, so the largest term that does enter is e^0. Identical tokens are merged first
 (their weights summed): their mutual projections are exactly 0, and so is the field of
 tokens that all coincide. The SA denominator gets the self term w_i e^{β - s_i} back.
+The sums run in the fused numba kernel (small d) or in BLAS products over tiles (d >=
+BLAS_MIN_DIM, :mod:`._kernels_blocked`, whose notes show the same error bound); threads
+are used from PARALLEL_MIN_FLOPS floating-point operations.
 References: Geshkovski, Letrouit, Polyanskiy, Rigollet (2023) for the model; Abramowitz &
 Stegun 9.6.34 for the Fourier expansion of e^{β cos φ}.
 """
@@ -23,6 +26,7 @@ import numba
 import numpy as np
 from scipy import special
 
+from . import _kernels_blocked as _kb
 from . import _kernels_circle as _kc
 from . import _kernels_sphere as _ks
 from ._validate import check_memory
@@ -34,13 +38,25 @@ FOURIER_BETA_LIMIT = 1e6  # |β| beyond which the Fourier path is refused (M ~ s
 FOURIER_TINY_BETA = 1e-150  # below this |β|, a_m = b_{m-1} - b_{m+1} (2m I_m(β)/β underflows)
 FOURIER_COST_RATIO = 2.0  # "auto" uses Fourier when ratio * M <= N (measured crossover)
 SA_FOURIER_ERR = 1e-13  # SA rows whose Fourier estimate may be off by more: direct sum
-PARALLEL_MIN_WORK = 5e7  # kernel work (N·M or N²·d) below which one thread is faster (measured)
+PARALLEL_MIN_FLOPS = 1e7  # floating-point operations below which one thread is as fast (measured; ~0.3 ms)
+BLAS_MIN_DIM = 32  # BLAS tiles from here (measured on 1 thread: 1.25x the fused kernel at d = 32, 1.6x at 64)
+BLAS_MIN_TOKENS = 128  # below this many tokens the fused kernel is as fast at any d (measured)
+FOURIER_FLOPS = 20.0  # per token and mode, both passes (complex powers, sums, SA denominator)
+
+
+def pair_flops(d):
+    """Floating-point operations per pair (i, j) of a direct sum in d dimensions (dot
+    product, exponential, weighted sum)."""
+    return 4.0 * d + 30.0
+
+
+DIRECT_PAIR_FLOPS = pair_flops(2)
 
 
 @contextlib.contextmanager
-def threads_for(work):
-    """Run the kernels inside on one thread when the work is too small to share."""
-    if work >= PARALLEL_MIN_WORK:
+def threads_for(flops):
+    """Run the kernels inside on one thread when their work (flops) is too small to share."""
+    if flops >= PARALLEL_MIN_FLOPS:
         yield
         return
     previous = numba.get_num_threads()
@@ -62,13 +78,32 @@ def shifts(XT, w, beta, exclude_self):
     return shift
 
 
-def pairwise(XT, w, beta, exclude_self):
+def pairwise_path(n, d):
+    """The kernel for n tokens in d dimensions: "blas" (:mod:`._kernels_blocked`, BLAS
+    products over tiles) from d >= BLAS_MIN_DIM with at least BLAS_MIN_TOKENS tokens, else
+    "fused" (:func:`_ks.pairwise_sums`, register-blocked rows and a polynomial exp)."""
+    return "blas" if d >= BLAS_MIN_DIM and n >= BLAS_MIN_TOKENS else "fused"
+
+
+def pairwise(XT, w, beta, exclude_self, path="auto"):
     """(num, den, shift): the shifted sums of :func:`_ks.pairwise_sums` for tokens XT (d, n),
-    over j ≠ i (shift and sums) if exclude_self."""
+    over j ≠ i (shift and sums) if exclude_self.
+
+    path: "auto" (:func:`pairwise_path`), "fused" (:func:`_ks.pairwise_sums`) or "blas"
+    (:func:`_kb.pairwise_sums_blas`); the two agree to rounding (see their notes).
+    """
     d, n = XT.shape
     num = np.empty((n, d))
     den = np.empty(n)
-    with threads_for(float(n) * n * d):
+    path = pairwise_path(n, d) if path == "auto" else path
+    if path == "blas":
+        shift = np.full(n, abs(beta))
+        # numba's threads stay on one core: BLAS runs its own (two pools spinning on
+        # the same cores slow each other down many times, measured)
+        with threads_for(0.0):
+            _kb.pairwise_sums_blas(np.ascontiguousarray(XT.T), w, beta, shift, abs(beta) > SHIFT_ALL_ROWS, exclude_self, num, den)
+        return num, den, shift
+    with threads_for(pair_flops(d) * n * n):
         shift = shifts(XT, w, beta, exclude_self)
         _ks.pairwise_sums(XT, w, beta, shift, exclude_self, num, den)
     return num, den, shift
@@ -102,10 +137,22 @@ def sa_denominator(den, w, beta, shift):
 
 
 def rescale_usa(v, shift, beta):
-    """Multiply row i of v by e^{s_i}; ValueError if the USA field overflows float64."""
+    """Multiply row i of v by e^{s_i}; ValueError if the USA field overflows float64.
+
+    shift: (n,) or a scalar; when all s_i are equal the factor is one scalar (no
+    per-row exponential). The factor is applied as e^{s_i/2} twice (v e^{s_i} may be
+    finite where e^{s_i} is not).
+    """
+    shift = np.asarray(shift, dtype=float)
+    if shift.ndim == 1 and shift.size and np.all(shift == shift[0]):
+        shift = shift[0]
     with np.errstate(over="ignore", invalid="ignore"):
-        half = np.exp(0.5 * shift)
-        v = (v * half.reshape((-1,) + (1,) * (v.ndim - 1))) * half.reshape((-1,) + (1,) * (v.ndim - 1))
+        if shift.ndim == 0:
+            half = np.exp(np.full(1, 0.5 * shift))[0]  # the same rounding as the array path
+            v = (v * half) * half
+        else:
+            half = np.exp(0.5 * shift).reshape((-1,) + (1,) * (v.ndim - 1))
+            v = (v * half) * half
     if not np.all(np.isfinite(v)):
         raise ValueError(
             f"the USA field overflows float64 at beta = {beta} (terms e^(beta<x_i,x_j>) "
@@ -114,11 +161,12 @@ def rescale_usa(v, shift, beta):
     return v
 
 
-def sphere_velocity(X, w, beta, sa):
-    """The SA/USA field at the rows of X (n, d), no validation (see the module notes)."""
+def sphere_velocity(X, w, beta, sa, path="auto"):
+    """The SA/USA field at the rows of X (n, d), no validation (see the module notes);
+    path as in :func:`pairwise`."""
     XT, w, first, inverse = merge_duplicates(np.ascontiguousarray(X.T), w)
     X = X if first is None else X[first]
-    num, den, shift = pairwise(XT, w, beta, exclude_self=True)
+    num, den, shift = pairwise(XT, w, beta, exclude_self=True, path=path)
     v = num - np.einsum("ij,ij->i", num, X)[:, None] * X
     if sa:
         v = v / sa_denominator(den, w, beta, shift)[:, None]
@@ -174,35 +222,52 @@ def fourier_coefficients(beta, tol=FOURIER_TOL):
 
 
 def fourier_velocity(theta, w, beta, sa):
-    """Circle velocity from the Fourier modes (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles)."""
+    """Circle velocity from the Fourier modes (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles).
+
+    USA: the factor e^{|β|} is folded into the M mode coefficients (no per-token work);
+    an overflow of the field raises ``ValueError`` as in :func:`rescale_usa`.
+    """
     a, b, M = fourier_coefficients(beta)
     n = theta.size
     check_memory(16 * (M + 1) * (n // _kc.CHUNK + 1), f"the Fourier path (M = {M} modes at beta = {beta}, n = {n})")
     Z = np.empty((2, M + 1))
     out = np.empty(n)
     den = np.empty(n if sa else 1)
-    with threads_for(float(n) * M):
+    with threads_for(FOURIER_FLOPS * n * M):
         _kc.fourier_moments(theta, w, M, Z)
-        _kc.fourier_evaluate(theta, a * Z[1], -a * Z[0], 2.0 * b * Z[0], 2.0 * b * Z[1], b[0] * Z[0, 0], sa, out, den)
+        cos_coef, sin_coef = a * Z[1], -a * Z[0]
+        if not sa:
+            cos_coef, sin_coef = usa_scaled(cos_coef, beta), usa_scaled(sin_coef, beta)
+        _kc.fourier_evaluate(theta, cos_coef, sin_coef, 2.0 * b * Z[0], 2.0 * b * Z[1], b[0] * Z[0, 0], sa, out, den)
     if not sa:
-        return rescale_usa(out, np.full(n, abs(beta)), beta)
+        if not math.isfinite(np.abs(cos_coef).sum() + np.abs(sin_coef).sum()):
+            rescale_usa(out, 0.0, beta)  # the sums may have overflowed: check them
+        return out
     # The Fourier sums carry an absolute error ~ eps Σ|a_m|; where the denominator is
     # small that error is amplified, and those rows are recomputed by the direct sum.
     err = 8.0 * np.finfo(float).eps * np.abs(a).sum() / np.abs(den)
     rows = np.flatnonzero(~(err <= SA_FOURIER_ERR))
     if rows.size:
         CS = np.empty((2, n))
-        with threads_for(float(n) * (rows.size + 100)):
+        with threads_for(DIRECT_PAIR_FLOPS * n * (rows.size + 1)):
             _kc.cos_sin(theta, CS)
             _kc.direct_rows_sa(CS, w, beta, rows, out)
     return out
+
+
+def usa_scaled(coef, beta):
+    """coef e^{|β|} (as (coef e^{|β|/2}) e^{|β|/2}); ValueError if it overflows float64."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        half = np.exp(np.full(1, 0.5 * abs(beta)))[0]
+        scaled = (coef * half) * half
+    return rescale_usa(scaled, 0.0, beta)
 
 
 def direct_velocity_circle(theta, w, beta, sa):
     """Circle velocity by the direct O(N²) sum (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles), projected
     pair by pair as on the sphere: v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} <x_j, (-sin θ_i, cos θ_i)>."""
     CS = np.empty((2, theta.size))
-    with threads_for(theta.size * 100.0):
+    with threads_for(50.0 * theta.size):
         _kc.cos_sin(theta, CS)
     CS, w, _, inverse = merge_duplicates(CS, w)
     num, den, shift = pairwise(CS, w, beta, exclude_self=True)

@@ -2,7 +2,9 @@
 
 Plain float64 arrays in, ``out`` arrays written. With Z_m = Σ_j w_j e^{imθ_j} the
 velocity is a trigonometric polynomial in θ_i; both the moments Z_m and its values are
-built by the recurrence e^{i(m+1)θ} = e^{imθ} e^{iθ}, vectorised over blocks of tokens.
+built by the recurrence e^{i(m+1)θ} = e^{imθ} e^{iθ}, vectorised over blocks of tokens
+and advanced four modes per sweep in registers (each token loaded and stored once per four
+modes), both passes over blocks of tokens in parallel.
 :func:`sincos_poly` gives cos θ and sin θ in arithmetic only (no vector math library
 here). Public wrappers live in :mod:`mtlib.dynamics`.
 """
@@ -12,8 +14,8 @@ import numpy as np
 
 from ._kernels_sphere import FASTMATH, exp_poly
 
-LANES = 64  # tokens advanced together through the mode recurrence
-CHUNK = 4096  # tokens per parallel work item when summing the moments
+LANES = 256  # tokens per parallel work item when evaluating the modes
+CHUNK = 1024  # tokens per parallel work item when summing the moments (4 arrays fit in L1)
 
 _TWO_OVER_PI = 0.6366197723675814
 # pi/2 in three 33-bit parts (fdlibm): k * part is exact for |k| < 2^20.
@@ -61,39 +63,65 @@ def cos_sin(theta, out):
 def fourier_moments(theta, w, n_modes, out):
     """out[0, m] + i out[1, m] = Z_m = Σ_j w_j e^{imθ_j} for m = 0..n_modes.
 
-    theta, w (n,); out (2, n_modes + 1). O(n · n_modes), chunks of tokens in parallel.
+    theta, w (n,); out (2, n_modes + 1). O(n · n_modes): chunks of CHUNK tokens in
+    parallel; inside a chunk the powers z_j = w_j e^{imθ_j} advance four modes per sweep
+    (z ← z e^{iθ_j}, unrolled in registers), so each token is loaded and stored once per
+    four modes, and the eight mode sums are reduced over the chunk's lanes.
     """
     n = theta.size
     n_chunks = (n + CHUNK - 1) // CHUNK
     partial = np.zeros((n_chunks, 2, n_modes + 1))
     for c in nb.prange(n_chunks):
-        base_c = np.empty(LANES)
-        base_s = np.empty(LANES)
-        zr = np.empty(LANES)
-        zi = np.empty(LANES)
-        for l0 in range(c * CHUNK, min((c + 1) * CHUNK, n), LANES):
-            m_l = min(LANES, n - l0)
-            s0 = 0.0
+        j0 = c * CHUNK
+        m_l = min(CHUNK, n - j0)
+        bc = np.empty(CHUNK)
+        bs = np.empty(CHUNK)
+        zr = np.empty(CHUNK)
+        zi = np.empty(CHUNK)
+        s0 = 0.0
+        for l in range(m_l):
+            bc[l], bs[l] = sincos_poly(theta[j0 + l])
+            zr[l] = w[j0 + l]
+            zi[l] = 0.0
+            s0 += w[j0 + l]
+        partial[c, 0, 0] = s0
+        m = 1
+        while m + 3 <= n_modes:
+            r1 = i1 = r2 = i2 = r3 = i3 = r4 = i4 = 0.0
             for l in range(m_l):
-                cs = sincos_poly(theta[l0 + l])
-                base_c[l] = cs[0]
-                base_s[l] = cs[1]
-                zr[l] = w[l0 + l]
-                zi[l] = 0.0
-                s0 += w[l0 + l]
-            partial[c, 0, 0] += s0
-            for m in range(1, n_modes + 1):
-                sr = 0.0
-                si = 0.0
-                for l in range(m_l):
-                    a = zr[l] * base_c[l] - zi[l] * base_s[l]
-                    b = zr[l] * base_s[l] + zi[l] * base_c[l]
-                    zr[l] = a
-                    zi[l] = b
-                    sr += a
-                    si += b
-                partial[c, 0, m] += sr
-                partial[c, 1, m] += si
+                x = bc[l]
+                y = bs[l]
+                a = zr[l] * x - zi[l] * y
+                b = zr[l] * y + zi[l] * x
+                r1 += a
+                i1 += b
+                a, b = a * x - b * y, a * y + b * x
+                r2 += a
+                i2 += b
+                a, b = a * x - b * y, a * y + b * x
+                r3 += a
+                i3 += b
+                a, b = a * x - b * y, a * y + b * x
+                r4 += a
+                i4 += b
+                zr[l] = a
+                zi[l] = b
+            partial[c, 0, m], partial[c, 1, m] = r1, i1
+            partial[c, 0, m + 1], partial[c, 1, m + 1] = r2, i2
+            partial[c, 0, m + 2], partial[c, 1, m + 2] = r3, i3
+            partial[c, 0, m + 3], partial[c, 1, m + 3] = r4, i4
+            m += 4
+        while m <= n_modes:  # the last n_modes mod 4 modes, one per sweep
+            r1 = i1 = 0.0
+            for l in range(m_l):
+                a = zr[l] * bc[l] - zi[l] * bs[l]
+                b = zr[l] * bs[l] + zi[l] * bc[l]
+                zr[l] = a
+                zi[l] = b
+                r1 += a
+                i1 += b
+            partial[c, 0, m], partial[c, 1, m] = r1, i1
+            m += 1
     for m in range(n_modes + 1):
         sr = 0.0
         si = 0.0
@@ -111,44 +139,77 @@ def fourier_evaluate(theta, cos_coef, sin_coef, den_cos, den_sin, den0, normalis
     normalise (then out_den_i = D_i is written too).
 
     theta (n,); the coefficient arrays have length n_modes + 1 (entry 0 unused). O(n ·
-    n_modes), blocks of tokens in parallel.
+    n_modes): blocks of LANES tokens in parallel, each sweep advancing (cos mθ, sin mθ)
+    four modes in registers and adding their terms to the sums of every token.
     """
     n = theta.size
     n_modes = cos_coef.size - 1
+    n_padded = 4 * ((n_modes + 3) // 4) + 1  # modes padded with zero terms to sweeps of four
+    cc = np.zeros(n_padded)
+    sc = np.zeros(n_padded)
+    dc = np.zeros(n_padded)
+    ds = np.zeros(n_padded)
+    cc[: n_modes + 1] = cos_coef
+    sc[: n_modes + 1] = sin_coef
+    if normalise:
+        dc[: n_modes + 1] = den_cos
+        ds[: n_modes + 1] = den_sin
     n_blocks = (n + LANES - 1) // LANES
-    for b in nb.prange(n_blocks):
-        l0 = b * LANES
+    for blk in nb.prange(n_blocks):
+        l0 = blk * LANES
         m_l = min(LANES, n - l0)
-        base_c = np.empty(LANES)
-        base_s = np.empty(LANES)
+        bc = np.empty(LANES)
+        bs = np.empty(LANES)
         cm = np.empty(LANES)
         sm = np.empty(LANES)
         v = np.zeros(LANES)
         den = np.full(LANES, den0)
         for l in range(m_l):
-            cs = sincos_poly(theta[l0 + l])
-            base_c[l] = cs[0]
-            base_s[l] = cs[1]
-            cm[l] = cs[0]
-            sm[l] = cs[1]
-        for m in range(1, n_modes + 1):
-            a = cos_coef[m]
-            bb = sin_coef[m]
+            bc[l], bs[l] = sincos_poly(theta[l0 + l])
+            cm[l] = bc[l]
+            sm[l] = bs[l]
+        for m in range(1, n_padded, 4):
+            a1, a2, a3, a4 = cc[m], cc[m + 1], cc[m + 2], cc[m + 3]
+            b1, b2, b3, b4 = sc[m], sc[m + 1], sc[m + 2], sc[m + 3]
             if normalise:
-                dc = den_cos[m]
-                ds = den_sin[m]
+                p1, p2, p3, p4 = dc[m], dc[m + 1], dc[m + 2], dc[m + 3]
+                q1, q2, q3, q4 = ds[m], ds[m + 1], ds[m + 2], ds[m + 3]
                 for l in range(m_l):
-                    v[l] += a * cm[l] + bb * sm[l]
-                    den[l] += dc * cm[l] + ds * sm[l]
-                    c_new = cm[l] * base_c[l] - sm[l] * base_s[l]
-                    sm[l] = sm[l] * base_c[l] + cm[l] * base_s[l]
-                    cm[l] = c_new
+                    x = bc[l]
+                    y = bs[l]
+                    c = cm[l]
+                    s = sm[l]
+                    acc = v[l] + (a1 * c + b1 * s)
+                    dd = den[l] + (p1 * c + q1 * s)
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a2 * c + b2 * s
+                    dd += p2 * c + q2 * s
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a3 * c + b3 * s
+                    dd += p3 * c + q3 * s
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a4 * c + b4 * s
+                    dd += p4 * c + q4 * s
+                    cm[l] = c * x - s * y
+                    sm[l] = s * x + c * y
+                    v[l] = acc
+                    den[l] = dd
             else:
                 for l in range(m_l):
-                    v[l] += a * cm[l] + bb * sm[l]
-                    c_new = cm[l] * base_c[l] - sm[l] * base_s[l]
-                    sm[l] = sm[l] * base_c[l] + cm[l] * base_s[l]
-                    cm[l] = c_new
+                    x = bc[l]
+                    y = bs[l]
+                    c = cm[l]
+                    s = sm[l]
+                    acc = v[l] + (a1 * c + b1 * s)
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a2 * c + b2 * s
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a3 * c + b3 * s
+                    c, s = c * x - s * y, s * x + c * y
+                    acc += a4 * c + b4 * s
+                    cm[l] = c * x - s * y
+                    sm[l] = s * x + c * y
+                    v[l] = acc
         for l in range(m_l):
             if normalise:
                 out[l0 + l] = v[l] / den[l]

@@ -3,7 +3,9 @@
 Plain float64 arrays in, ``out`` arrays written. The N² exponentials dominate the cost
 and llvmlite here has no vector math library, so :func:`exp_poly` is a range-reduced
 polynomial exp written in arithmetic only (it vectorises). Public wrappers live in
-:mod:`mtlib.dynamics`.
+:mod:`mtlib.dynamics`; for many dimensions :mod:`mtlib._kernels_blocked` computes the same
+sums with BLAS. Importing this module applies the MTLIB_AVX512 switch of
+:mod:`mtlib._cpu_target` before any kernel compiles.
 """
 
 import numba as nb
@@ -11,6 +13,8 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+from . import _cpu_target  # noqa: F401 - numba's CPU features (MTLIB_AVX512) before any kernel compiles
 
 # Loop flags: reassociation lets LLVM vectorise the sums; the helpers below are compiled
 # without it, so their range reductions keep their exact order of operations.

@@ -22,7 +22,9 @@ v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} P_{x_i} x_j, with the row maximum over j �
 term (P_{x_i} x_i = 0, e^{β} times larger than the rest) never enters the sums, so the
 field is accurate to rounding of its own terms at any β, and tokens that all coincide
 have the field 0 exactly. On the circle the field is also available exactly through its
-Fourier modes (``velocity_circle(method="fourier")``), O(N·M) instead of O(N²).
+Fourier modes (``velocity_circle(method="fourier")``), O(N·M) instead of O(N²); on S²
+(d = 3) through spherical harmonics (``velocity(method="harmonic")``, the addition
+theorem e^{β<x,y>} = 4π Σ_l i_l(β) Σ_m Y_lm(x) Y_lm(y)), O(N·L²), L ≈ 9.5 sqrt(|β|).
 """
 
 import math
@@ -37,8 +39,9 @@ from ._field_eval import (
     circle_velocity,
     fourier_coefficients,
     pairwise,
-    sphere_velocity,
 )
+from ._harmonic_eval import METHODS as SPHERE_METHODS
+from ._harmonic_eval import harmonic_energy, resolve_sphere_method, sphere_field
 from ._validate import (check_angles, check_choice, check_model, check_real, check_unit_rows, check_weights,
                         reduce_large_angles)
 
@@ -85,14 +88,21 @@ def attention(X, beta, model=DEFAULT_MODEL, weights=None):
     return attention_average(X, check_weights(weights, X.shape[0]), beta, sa)
 
 
-def velocity(X, beta, model=DEFAULT_MODEL, weights=None):
-    """The SA or USA velocity field at tokens on S^{d-1}, by the direct O(N²) sum.
+def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto"):
+    """The SA or USA velocity field at tokens on S^{d-1}, by the direct sum or, on S², harmonics.
 
     USA: v_i = P_{x_i} Σ_j w_j e^{β<x_i,x_j>} x_j; SA divides by Σ_j w_j e^{β<x_i,x_j>}.
-    Computed pair by pair as e^{s_i} Σ_{j≠i} w_j e^{β<x_i,x_j> - s_i} P_{x_i} x_j, with
-    P_{x_i} x_j = x_j - <x_i,x_j> x_i and identical tokens merged (see the module notes):
-    each row is accurate to rounding of its own terms (relative error ~ eps (1 + |β|)
-    against Σ_{j≠i} w_j e^{β<x_i,x_j>}) at any β, and coinciding tokens have the field 0.
+    ``"direct"`` (O(N² d)) computes it pair by pair as e^{s_i} Σ_{j≠i} w_j
+    e^{β<x_i,x_j> - s_i} P_{x_i} x_j, with P_{x_i} x_j = x_j - <x_i,x_j> x_i and identical
+    tokens merged (see the module notes): each row is accurate to rounding of its own
+    terms (relative error ~ eps (1 + |β|) against Σ_{j≠i} w_j e^{β<x_i,x_j>}) at any β,
+    and coinciding tokens have the field 0. ``"harmonic"`` (d = 3 only, O(N L²)) uses
+    Φ(x) = Σ_j w_j e^{β<x,x_j>} = 4π Σ_{l<=L} i_l(β) Σ_m Q_lm Y_lm(x) with the moments
+    Q_lm = Σ_j w_j Y_lm(x_j) (real harmonics, the tail beyond L below 1e-16 relative):
+    USA v_i = (1/β) ∇_S Φ(x_i) (the self term has no tangential gradient), SA divides by
+    Φ(x_i); rows whose rounding error estimate exceeds 1e-13 of their own scale
+    Σ_{j≠i} w_j e^{β<x_i,x_j>} (isolated tokens at large |β|) are recomputed by the direct
+    sum, so both methods meet the same error model (measured: within 2e-14 of that scale).
     SA is stable for every β; USA raises ``ValueError`` if the result overflows float64
     (|β| beyond ~700 with nearby tokens).
 
@@ -105,6 +115,10 @@ def velocity(X, beta, model=DEFAULT_MODEL, weights=None):
     model : {"usa", "sa"}
     weights : array_like, shape (n,), optional
         Non-negative token masses summing to 1 (default 1/n each).
+    method : {"auto", "direct", "harmonic"}
+        ``"auto"`` uses the harmonics when d = 3, |β| <= 1000 and N >= 0.5 (L + 1)²
+        (the measured crossover: N >= 338 at β = 5, L = 25), the direct sum otherwise;
+        ``"harmonic"`` needs d = 3 and |β| <= 1e4 (``ValueError`` otherwise).
 
     Returns
     -------
@@ -113,13 +127,15 @@ def velocity(X, beta, model=DEFAULT_MODEL, weights=None):
 
     References
     ----------
-    Geshkovski et al., "A mathematical perspective on transformers" (2023), Eqs. (SA), (USA).
+    Geshkovski et al., "A mathematical perspective on transformers" (2023), Eqs. (SA), (USA);
+    Abramowitz & Stegun 10.2.36 for the expansion of e^{β cos γ}.
     """
     X = check_unit_rows(X, "X")
     beta = check_real(beta, "beta")
     sa = check_model(model) == "sa"
+    method = check_choice(method, "method", SPHERE_METHODS)
     w = check_weights(weights, X.shape[0])
-    return sphere_velocity(X, w, beta, sa)
+    return sphere_field(X, w, beta, sa, method)
 
 
 def fourier_cutoff(beta):
@@ -216,14 +232,17 @@ def _check_energy_beta(beta, log):
     return beta
 
 
-def energy(X, beta, weights=None, log=False):
+def energy(X, beta, weights=None, log=False, method="auto"):
     """The USA interaction energy of tokens on S^{d-1}.
 
     E_β = (1/(2β)) Σ_{i,j} w_i w_j e^{β<x_i,x_j>}  (w_i = 1/N: (1/(2βN²)) Σ e^{β<x_i,x_j>}),
     which USA trajectories never decrease (they are its gradient ascent). Singular at
     β = 0, where a ``ValueError`` is raised. For large β, pass ``log=True`` to get
     log E_β (computed with e^{β} factored out, no overflow); without it an overflowing
-    value raises ``ValueError``.
+    value raises ``ValueError``. On S² the harmonic method uses the moments of
+    :func:`velocity`: Σ_{i,j} w_i w_j e^{β<x_i,x_j>} = 4π Σ_l i_l(β) Σ_m Q_lm², O(N L²),
+    non-negative terms for β > 0; for β < 0 the sum alternates and falls back to the
+    direct sum where its error estimate exceeds 1e-13 of the value.
 
     Parameters
     ----------
@@ -235,6 +254,8 @@ def energy(X, beta, weights=None, log=False):
         Non-negative token masses summing to 1 (default 1/n each).
     log : bool
         Return log E_β instead of E_β.
+    method : {"auto", "direct", "harmonic"}
+        As in :func:`velocity` (``"harmonic"`` needs d = 3).
 
     Returns
     -------
@@ -246,7 +267,12 @@ def energy(X, beta, weights=None, log=False):
     """
     X = check_unit_rows(X, "X")
     beta = _check_energy_beta(beta, log)
+    method = check_choice(method, "method", SPHERE_METHODS)
     w = check_weights(weights, X.shape[0])
+    if resolve_sphere_method(method, X.shape[0], X.shape[1], beta) == "harmonic":
+        log_sum = harmonic_energy(X, w, beta)
+        if log_sum is not None:
+            return _finish_energy(log_sum, beta, log)
     return _sphere_energy(np.ascontiguousarray(X.T), w, beta, log)
 
 

@@ -1,14 +1,15 @@
 """Parameter × seed sweeps: serial, local processes (joblib) or a dask cluster, cached on disk.
 
 ``sweep(func, grid, seeds)`` calls ``func(**params, seed=seed)`` once for every point of
-a parameter grid and every seed, and returns a tidy ``pandas.DataFrame`` with one row per
+a parameter grid and every seed (or, with ``batch=True``, ``func(**params, seeds=array)``
+once per grid point), and returns a tidy ``pandas.DataFrame`` with one row per
 run: the parameters, the seed, then the results. The same call runs serially, in local
 worker processes (joblib's loky, with numba's threads set so that processes × threads <=
 cores) or on a ``dask.distributed`` cluster given by its scheduler address, and gives the
 same table in every case. pandas, joblib and tqdm are imported when a sweep runs, so
 ``import mtlib`` stays light.
 
-The on-disk cache (``cache_dir``) keeps one JSON file per finished run, keyed by the
+The on-disk cache (``cache_dir``, :mod:`mtlib._sweep_cache`) keeps one JSON file per finished run, keyed by the
 function (its source, name and module), the parameters, the seed and the mtlib version.
 Files are written atomically and carry a SHA-256 checksum, so an interrupted sweep
 resumes where it stopped and a corrupt file is recomputed rather than trusted. A lock
@@ -16,33 +17,27 @@ file per run lets concurrent sweeps on one cache compute each run once; worker p
 exit when the sweeping process dies, even by ``kill -9``.
 """
 
-import hashlib
-import inspect
 import itertools
-import json
 import math
 import numbers
 import os
-import socket
-import tempfile
 import threading
 import time
 import traceback
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numba
 import numpy as np
 
+from ._sweep_cache import Cache, cache_root, check_result, scalar
 from ._validate import check_choice, check_int
 
 __all__ = ["sweep", "SweepError", "SweepFailure", "DASK_SCHEDULER_ENV"]
 
 DASK_SCHEDULER_ENV = "MTLIB_DASK_SCHEDULER"  # environment variable read when scheduler=None
 BACKENDS = ("auto", "serial", "processes", "dask")
-SCALARS = (bool, int, float, str)  # the value types of parameters and results
 MAX_RUNS = 10**6  # most runs (grid points x seeds) in one sweep
 JOBS_PER_CORE = 4  # n_jobs may be at most this many times the cores
 LOCK_POLL_S = 0.2  # seconds between looks at the runs another sweep is computing
@@ -95,7 +90,7 @@ class SweepError(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jobs=None, scheduler=None):
+def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jobs=None, scheduler=None, batch=False):
     """Run ``func(**params, seed=seed)`` over a parameter grid × seeds; one table row per run.
 
     ``func`` must be a pure function of its keyword arguments: all its randomness drawn
@@ -104,6 +99,15 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     kinds). Rows come in grid order (the first grid key varies slowest) and, within a
     grid point, in the order of ``seeds``, whatever the backend and the order in which
     runs finish, so the same seeds give the same table.
+
+    With ``batch=True`` the runs of one grid point are computed in one call,
+    ``func(**params, seeds=array)``, which returns a list of one result dict per seed, in
+    the order of ``seeds`` (e.g. the seeds' systems integrated together by
+    :func:`mtlib.simulate_batch`). The call gets the seeds of that point still to compute
+    (those not in the cache), so each seed's result must depend on its seed only, not on
+    the others it is computed with; the table, the cache (one file per parameters and
+    seed) and the failures are those of the per-seed sweep. A batch call that raises fails
+    all its runs with its traceback; a task of the parallel backends is one grid point.
 
     Backends:
 
@@ -118,7 +122,7 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
       ``max(1, worker cores // worker threads)`` threads. ``func`` must be importable or
       picklable on the workers, and the cache stays on this machine.
     - ``"auto"``: ``"dask"`` if a scheduler address is given (argument or environment
-      variable), else ``"processes"`` when there are several runs to compute, several
+      variable), else ``"processes"`` when there are several tasks to compute, several
       cores and ``n_jobs`` is not 1, else ``"serial"``.
 
     With ``cache_dir``, each finished run is stored at once in
@@ -136,7 +140,8 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     Parameters
     ----------
     func : callable
-        ``func(**params, seed=seed) -> dict[str, scalar]``.
+        ``func(**params, seed=seed) -> dict[str, scalar]``; with ``batch``,
+        ``func(**params, seeds=ndarray of int64) -> list of dict[str, scalar]``.
     grid : dict or list of dict
         A dict maps parameter names to lists of values (a scalar stands for a one-value
         list) and gives their Cartesian product; a list of dicts gives the points
@@ -156,6 +161,9 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
         backends.
     scheduler : str, optional
         Address of a dask scheduler; selects the dask backend under ``"auto"``.
+    batch : bool
+        Compute all seeds of a grid point in one call of ``func`` (see above); a
+        parameter may not then be named ``seeds``.
 
     Returns
     -------
@@ -182,9 +190,12 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
     start = time.perf_counter()
     if not callable(func):
         raise TypeError(f"func must be callable, got {type(func).__name__}")
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    for flag, value in (("progress", progress), ("batch", batch)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{flag} must be a bool, got {type(value).__name__}")
     points, seeds = _grid_points(grid), _check_seeds(seeds)
+    if batch and "seeds" in points[0]:
+        raise ValueError("with batch=True, 'seeds' is the argument that func receives: rename that parameter")
     if len(points) * len(seeds) > MAX_RUNS:
         raise ValueError(f"the sweep has {len(points) * len(seeds)} runs (grid points x seeds), more than {MAX_RUNS}")
     backend = check_choice(backend, "backend", BACKENDS)
@@ -198,10 +209,10 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
         raise ValueError("scheduler must not be empty: give an address such as 'tcp://host:8786', or None")
     if backend == "dask" and scheduler is None:
         raise ValueError(f"backend='dask' needs a scheduler address (argument scheduler or ${DASK_SCHEDULER_ENV})")
-    root = _cache_root(cache_dir) if cache_dir is not None else None
+    root = cache_root(cache_dir) if cache_dir is not None else None
 
     runs = [(params, seed) for params in points for seed in seeds]
-    cache = _Cache(root, func) if root is not None else None
+    cache = Cache(root, func) if root is not None else None
     outcomes = [cache.load(params, seed) if cache else None for params, seed in runs]
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
 
@@ -215,7 +226,7 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
             message = f"{len(waiting)} runs are being computed by another sweep (lock files *.lock in {cache.folder})"
             warnings.warn(f"{message}: waiting for its results; delete its lock files if that sweep is gone", stacklevel=2)
         while mine or waiting:
-            for i, result, error in _execute(func, runs, mine, backend, n_jobs, scheduler):
+            for i, result, error in _execute(func, runs, mine, backend, n_jobs, scheduler, batch):
                 if cache:
                     if error is None:
                         cache.store(*runs[i], result)
@@ -251,15 +262,6 @@ def sweep(func, grid, seeds, backend="auto", cache_dir=None, progress=True, n_jo
 # ----------------------------------------------------------------------------------------
 
 
-def _scalar(value, what):
-    """Return ``value`` as a Python bool, int, float or str; TypeError otherwise."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if not isinstance(value, SCALARS):
-        raise TypeError(f"{what} must be a bool, int, float or str, got {type(value).__name__} ({value!r})")
-    return value
-
-
 def _values(values, what):
     """``values`` as a list of at most MAX_RUNS items (read lazily); a scalar (a str, a 0-d
     array, anything not iterable) stands for one value."""
@@ -277,7 +279,7 @@ def _grid_points(grid):
             raise ValueError("grid must not be empty: give at least one parameter with at least one value")
         axes = {}
         for name, values in grid.items():
-            axes[name] = [_scalar(v, f"grid[{name!r}] values") for v in _values(values, f"grid[{name!r}]")]
+            axes[name] = [scalar(v, f"grid[{name!r}] values") for v in _values(values, f"grid[{name!r}]")]
             if not axes[name]:
                 raise ValueError(f"grid[{name!r}] is empty: give at least one value")
         size = math.prod(len(values) for values in axes.values())
@@ -289,7 +291,7 @@ def _grid_points(grid):
             raise ValueError("grid must not be empty: give at least one parameter dict")
         if not all(isinstance(p, dict) for p in grid):
             raise TypeError("a grid given as a list must hold dicts of parameter values")
-        points = [{name: _scalar(v, f"grid parameter {name!r}") for name, v in p.items()} for p in grid]
+        points = [{name: scalar(v, f"grid parameter {name!r}") for name, v in p.items()} for p in grid]
         if any(list(p) != list(points[0]) for p in points):
             raise ValueError(f"every grid point must have the same parameter names, in order, as the first: {list(points[0])}")
     else:
@@ -326,12 +328,15 @@ def _cores():
     return joblib.cpu_count()
 
 
-def _call(func, params, seed, threads):
+def _call(func, params, seeds, threads, batch):
     """Run one task with numba on ``threads`` threads (a dict: dask threads per host).
 
     A dict maps each worker host to the number of dask threads on it; the task then uses
-    ``max(1, host cores // that number)`` numba threads. Returns ``(result, None)`` or
-    ``(None, traceback text)``; never raises, so one failing run cannot stop the others.
+    ``max(1, host cores // that number)`` numba threads. The task is ``func(**params,
+    seed=seeds[0])``, or with ``batch`` one call ``func(**params, seeds=array)`` for all
+    ``seeds``. Returns one ``(result, None)`` or ``(None, traceback text)`` per seed; never
+    raises, so one failing run cannot stop the others (a failing batch call fails each of
+    its runs with the same traceback).
     """
     try:
         if isinstance(threads, dict):
@@ -341,40 +346,69 @@ def _call(func, params, seed, threads):
             busy = threads.get(distributed.comm.get_address_host(worker.address), worker.state.nthreads)
             threads = max(1, _cores() // busy)
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-        return _check_result(func(**params, seed=seed), params), None
+        if not batch:
+            return [(check_result(func(**params, seed=seeds[0]), params), None)]
+        results = _check_batch(func(**params, seeds=np.array(seeds, dtype=np.int64)), len(seeds))
     except Exception:
-        return None, traceback.format_exc()
+        return [(None, traceback.format_exc())] * len(seeds)
+    out = []
+    for result in results:
+        try:
+            out.append((check_result(result, params), None))
+        except Exception:
+            out.append((None, traceback.format_exc()))
+    return out
 
 
-def _execute(func, runs, todo, backend, n_jobs, scheduler):
+def _check_batch(results, n_seeds):
+    """The results of a batch call: a list or tuple of one result per seed."""
+    if not isinstance(results, (list, tuple)):
+        raise TypeError(f"with batch=True, func must return a list of {n_seeds} result dicts (one per seed), "
+                        f"got {type(results).__name__}")
+    if len(results) != n_seeds:
+        raise ValueError(f"with batch=True, func returned {len(results)} results for {n_seeds} seeds")
+    return results
+
+
+def _tasks(runs, indices, batch):
+    """The run indices grouped into tasks: one run each, or (batch) the runs of each grid point."""
+    if not batch:
+        return [[i] for i in indices]
+    return [list(group) for _, group in itertools.groupby(indices, key=lambda i: id(runs[i][0]))]
+
+
+def _execute(func, runs, todo, backend, n_jobs, scheduler, batch=False):
     """Yield ``(i, result, error)`` for every run index in ``todo``, in completion order."""
-    if not todo:
+    tasks = _tasks(runs, todo, batch)
+    if not tasks:
         return
     cores = _cores()
     if backend == "auto":
         if scheduler is not None:
             backend = "dask"
-        elif len(todo) > 1 and cores > 1 and n_jobs != 1:
+        elif len(tasks) > 1 and cores > 1 and n_jobs != 1:
             backend = "processes"
         else:
             backend = "serial"
     if backend == "serial":
         threads = numba.get_num_threads()
-        for i in todo:
-            yield _indexed(func, runs[i], i, threads)
+        for task in tasks:
+            yield from _indexed(func, [runs[i] for i in task], task, threads, batch=batch)
     elif backend == "processes":
         import joblib
 
-        jobs = min(n_jobs or cores, len(todo))
+        jobs = min(n_jobs or cores, len(tasks))
         threads = max(1, cores // jobs)
         parallel = joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-        yield from parallel(joblib.delayed(_indexed)(func, runs[i], i, threads, os.getpid()) for i in todo)
+        calls = (joblib.delayed(_indexed)(func, [runs[i] for i in t], t, threads, os.getpid(), batch) for t in tasks)
+        for outcomes in parallel(calls):
+            yield from outcomes
     else:
-        yield from _execute_dask(func, runs, todo, scheduler)
+        yield from _execute_dask(func, runs, tasks, scheduler, batch)
 
 
-def _indexed(func, run, i, threads, parent=None):
-    """Run one (params, seed) pair in a worker and tag it with its index: ``(i, result, error)``.
+def _indexed(func, task_runs, task, threads, parent=None, batch=False):
+    """Run a task's (params, seed) pairs in a worker, each tagged with its index: ``[(i, result, error)]``.
 
     ``parent``: the pid of the sweeping process, which a worker that is its child watches
     (once per process, in a daemon thread): a dead parent's children get another one, so
@@ -384,7 +418,8 @@ def _indexed(func, run, i, threads, parent=None):
     if parent is not None and not _watching and os.getppid() == parent:  # not when joblib runs it here
         _watching.append(threading.Thread(target=_watch, args=(parent,), name="mtlib-sweep-watch", daemon=True))
         _watching[0].start()
-    return (i, *_call(func, run[0], run[1], threads))
+    outcomes = _call(func, task_runs[0][0], [seed for _, seed in task_runs], threads, batch)
+    return [(i, *outcome) for i, outcome in zip(task, outcomes)]
 
 
 _watching = []  # the thread of this worker process that watches its parent
@@ -418,8 +453,8 @@ def _claim(cache, runs, indices, outcomes, bar, reload):
     return mine, waiting
 
 
-def _execute_dask(func, runs, todo, scheduler):
-    """Yield ``(i, result, error)`` from the dask cluster at ``scheduler``, as runs finish."""
+def _execute_dask(func, runs, tasks, scheduler, batch):
+    """Yield ``(i, result, error)`` from the dask cluster at ``scheduler``, as tasks finish."""
     import distributed
 
     with distributed.Client(scheduler, set_as_default=False) as client:
@@ -427,21 +462,11 @@ def _execute_dask(func, runs, todo, scheduler):
         for address, info in client.scheduler_info(n_workers=-1)["workers"].items():
             host = distributed.comm.get_address_host(address)
             per_host[host] = per_host.get(host, 0) + info["nthreads"]
-        futures = [client.submit(_indexed, func, runs[i], i, per_host, pure=False) for i in todo]
+        futures = [
+            client.submit(_indexed, func, [runs[i] for i in t], t, per_host, None, batch, pure=False) for t in tasks
+        ]
         for future in distributed.as_completed(futures, loop=client.loop):
-            yield future.result()
-
-
-def _check_result(result, params):
-    """Return ``result`` as a dict of Python scalars keyed by names unused by the table."""
-    if not isinstance(result, dict):
-        raise TypeError(f"func must return a dict of scalar results, got {type(result).__name__}")
-    out = {}
-    for name, value in result.items():
-        if not isinstance(name, str) or name == "seed" or name in params:
-            raise ValueError(f"result names must be strings other than 'seed' and the parameter names, got {name!r}")
-        out[name] = _scalar(value, f"result {name!r}")
-    return out
+            yield from future.result()
 
 
 def _row(params, seed, result):
@@ -457,141 +482,3 @@ def _table(rows, names):
     for row in rows:
         columns += [c for c in row if c not in columns]
     return pd.DataFrame(rows, columns=columns)
-
-
-# ----------------------------------------------------------------------------------------
-# On-disk cache
-# ----------------------------------------------------------------------------------------
-
-
-def _digest(obj):
-    """SHA-256 hex digest of the canonical JSON of ``obj`` (floats written exactly)."""
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _cache_root(cache_dir):
-    """``cache_dir`` as a Path, refused (TypeError/ValueError) unless it can be a folder."""
-    path = os.fspath(cache_dir) if isinstance(cache_dir, (str, os.PathLike)) else None
-    if not isinstance(path, str):
-        raise TypeError(f"cache_dir must be a folder path (str or path-like) or None, got {type(cache_dir).__name__}")
-    if not path.strip():
-        raise ValueError("cache_dir must not be empty: give a folder ('.' for the current one), or None for no cache")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"cache_dir {path!r} is a file, not a folder")
-    return Path(path)
-
-
-def _process_tag(pid):
-    """The start time of the running process ``pid`` (field 22 of Linux's /proc/<pid>/stat),
-    which tells a reused pid apart; None if none runs (a zombie counts as gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return None if fields[0] in ("Z", "X") else fields[19]
-
-
-def _stale(lock):
-    """Whether a lock file's sweep is gone: its process no longer runs on this host.
-
-    A lock gone or unreadable (read while being written) is stale too: at worst two
-    sweeps then compute the same run, which costs time only.
-    """
-    try:
-        host, pid, tag = lock.read_text().split()
-        return host == socket.gethostname() and _process_tag(int(pid)) != tag
-    except (OSError, ValueError):
-        return True
-
-
-class _Cache:
-    """One JSON file per finished run under ``root/<func name>-<func hash>/``, and its lock."""
-
-    def __init__(self, root, func):
-        from . import __version__  # read at call time: mtlib/__init__.py sets it after importing us
-
-        try:
-            source = inspect.getsource(func)
-        except (OSError, TypeError) as exc:
-            raise TypeError(
-                f"cache_dir needs the source of func to key the cache, and inspect.getsource failed "
-                f"({exc}); define func with def in a file or notebook cell, or pass cache_dir=None"
-            ) from exc
-        name = getattr(func, "__qualname__", type(func).__name__)
-        self.identity = {"source": source, "name": name, "module": getattr(func, "__module__", None), "mtlib": __version__}
-        label = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:40]
-        self.folder = root / f"{label}-{_digest(self.identity)[:16]}"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ValueError(f"cache_dir {str(root)!r} cannot be used: creating {self.folder} failed ({exc})") from exc
-        self.owner = f"{socket.gethostname()} {os.getpid()} {_process_tag(os.getpid())}"
-        self.held = set()  # the lock files this sweep holds
-
-    def _key(self, params, seed):
-        return _digest({"function": self.identity, "params": params, "seed": seed})
-
-    def claim(self, params, seed):
-        """Take the run's lock file (True), or False while a live sweep holds it (see _stale).
-
-        Without Linux's /proc (no check that a process runs) there are no locks: True.
-        """
-        lock = self.folder / f"{self._key(params, seed)}.lock"
-        if not Path("/proc/self/stat").exists():
-            return True
-        for _ in range(3):  # a stale lock is broken, then taken
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if not _stale(lock):
-                    return False
-                lock.unlink(missing_ok=True)
-            else:
-                with os.fdopen(fd, "w") as f:
-                    f.write(self.owner)
-                self.held.add(lock)
-                return True
-        return False
-
-    def release(self, params, seed):
-        """Remove the run's lock file if this sweep holds it."""
-        lock = self.folder / f"{self._key(params, seed)}.lock"
-        if lock in self.held:
-            self.held.remove(lock)
-            lock.unlink(missing_ok=True)
-
-    def load(self, params, seed):
-        """``(result, None)`` from a valid cache file, or None (missing or corrupt file)."""
-        key = self._key(params, seed)
-        path = self.folder / f"{key}.json"
-        try:
-            record = json.loads(path.read_text())
-            body = record["body"]
-            valid = record["sha256"] == _digest(body) and body["key"] == key
-            result = _check_result(body["result"], params) if valid else None
-        except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError, RecursionError, OSError):  # OSError: e.g. a folder there
-            valid = False
-        if not valid:
-            warnings.warn(f"corrupt sweep cache file {path} (params={params}, seed={seed}): recomputing", stacklevel=3)
-            return None
-        return result, None
-
-    def store(self, params, seed, result):
-        """Write the run's record atomically (temporary file, then ``os.replace``); an OSError
-        (a folder in the way, a full disk) only warns that the run is not cached."""
-        key = self._key(params, seed)
-        body = {"key": key, "params": params, "seed": seed, "result": result, "function": self.identity["name"]}
-        text = json.dumps({"body": body, "sha256": _digest(body)}, allow_nan=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, self.folder / f"{key}.json")
-        except BaseException as exc:
-            os.unlink(tmp)
-            if not isinstance(exc, OSError):
-                raise
-            warnings.warn(f"could not write sweep cache file {self.folder / key}.json ({exc}): run not cached", stacklevel=3)
