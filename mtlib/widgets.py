@@ -15,9 +15,9 @@ and one preset per parameter::
 The controls sit above the figure; moving one calls ``compute(**values)`` and then
 ``plot(data, fig)`` on a new figure that replaces the old one. The figure lives in an
 ``ipywidgets.Output``, like the one ``ipywidgets.interact`` makes, so a notebook executed
-by jupyter-book (myst-nb) or nbval saves the sliders and the figure in its widget state
-and the static HTML shows both. An error in the first drawing is raised (the cell fails);
-later errors are shown under the sliders.
+by jupyter-book (myst-nb) or nbval saves the sliders and the figure in its widget state.
+An error in the first drawing is raised (the cell fails); later errors are shown under
+the sliders.
 
 Every preset sets ``continuous_update=False``: each change runs a computation, so it
 runs when the slider is released, not at every pixel of a drag. Ranges are checked: a
@@ -25,15 +25,21 @@ value outside its slider's range raises instead of being clipped (ipywidgets wou
 it silently and the figure would not show the value the chapter wrote).
 
 ``compute`` and ``plot`` are kept apart, and :meth:`Explorer.render` draws any parameter
-set without touching the widgets, so a static build can precompute the figures over a
-grid of slider states. ipywidgets, IPython and matplotlib are imported only when a
-function here runs, so ``import mtlib`` stays light.
+set without touching the widgets. The static HTML book has no kernel, so there the
+figures of a small grid of states are drawn in advance: with ``MTLIB_STATIC_WIDGETS=1``
+(set for the kernels of a book build by ``_ext/offline_pages.py``) the displayed output
+also carries a self-contained HTML form (``static=`` names the values each control
+offers; :meth:`Explorer.static_html`), which the HTML book shows instead of the widget,
+while JupyterLab shows the live widget.
+ipywidgets, IPython and matplotlib are imported only when a function here runs, so
+``import mtlib`` stays light.
 """
 
 import inspect
 import math
 import numbers
 
+from . import _static_explorer
 from ._constants import DEFAULT_MODEL
 from ._validate import MODELS, check_choice, check_int, check_real
 
@@ -319,7 +325,7 @@ def slider(symbol, value, *, min, max, step=None):
 # ----------------------------------------------------------------------------------------
 
 
-def explore(compute, plot, *, figsize=None, show=True, **controls):
+def explore(compute, plot, *, figsize=None, show=True, static=None, **controls):
     """Show controls over a figure that ``plot(compute(**values), fig)`` redraws on each change.
 
     Parameters
@@ -338,6 +344,13 @@ def explore(compute, plot, *, figsize=None, show=True, **controls):
     show : bool
         Display the controls and the figure now (as ``ipywidgets.interact`` does). With
         False, display the returned :class:`Explorer` later.
+    static : dict of str to sequence, optional
+        For the static HTML book: the values each control offers there, e.g.
+        ``{"β": [1.0, 3.2, 5.0], "N": [1_000, 10_000]}``; every combination is drawn in
+        advance when ``MTLIB_STATIC_WIDGETS=1`` (at most 64 states). A control not named
+        keeps its current value (a seed, say; the page says so), a menu or selection
+        slider not named offers all its options; the current value is always offered.
+        Checked on every call, drawn only in the book build.
     **controls : ipywidgets value widgets
         One per parameter of ``compute``, e.g. ``β=mt.widgets.beta(5.0)``; a widget with
         no description is labelled by its name.
@@ -351,10 +364,11 @@ def explore(compute, plot, *, figsize=None, show=True, **controls):
     ------
     TypeError, ValueError
         For a non-callable ``compute``/``plot``, no controls, a control that is not a value
-        widget, controls that ``compute`` does not accept, a bad ``figsize``; and whatever
-        the first ``compute``/``plot`` call raises.
+        widget, controls that ``compute`` does not accept, a bad ``figsize``, a ``static``
+        value a control cannot take or too many states; and whatever the first
+        ``compute``/``plot`` call raises.
     """
-    explorer = Explorer(compute, plot, controls, figsize=figsize)
+    explorer = Explorer(compute, plot, controls, figsize=figsize, static=static)
     if show:
         explorer.show()
     return explorer
@@ -373,9 +387,11 @@ class Explorer:
         The controls above ``output``: what is displayed.
     data : object
         What ``compute`` returned for the figure shown.
+    static : dict or None
+        The values the static HTML form offers per control (see :func:`explore`).
     """
 
-    def __init__(self, compute, plot, controls, figsize=None):
+    def __init__(self, compute, plot, controls, figsize=None, static=None):
         import ipywidgets
 
         if compute is None:
@@ -402,6 +418,8 @@ class Explorer:
         for name, widget in self.controls.items():
             if not widget.description:
                 widget.description = name
+        _static_explorer.grid(self.controls, static)  # refuse a bad grid at once, also where it is not drawn
+        self.static = static
         self.output = ipywidgets.Output()
         self.box = ipywidgets.VBox([*self.controls.values(), self.output], _dom_classes=("widget-interact",))
         self.data = None
@@ -427,11 +445,33 @@ class Explorer:
             raise TypeError(f"render needs exactly the controls {list(self.controls)}: missing {missing}, unknown {unknown}")
         return self._figure(self.compute(**params))
 
+    def static_html(self):
+        """The kernel-free HTML form: every state of the ``static`` grid drawn, a script to switch.
+
+        The grid includes the controls' current values, shown first; the state of ``.data``
+        is redrawn without recomputing. What the drawings print is discarded. Returns the
+        HTML fragment (str); the widgets are untouched.
+        """
+        from IPython.utils.capture import capture_output
+
+        def draw(params):
+            return self._figure(self.data) if params == self._data_params else self.render(**params)
+
+        with capture_output():  # what the drawings print or display belongs to no cell
+            return _static_explorer.scrubber(_static_explorer.grid(self.controls, self.static), draw)
+
     def show(self):
-        """Display the controls and the figure (once; display ``.box`` for another view)."""
+        """Display the controls and the figure (once; display ``.box`` for another view).
+
+        One output: the live widget, and with ``MTLIB_STATIC_WIDGETS=1`` also
+        :meth:`static_html` as its ``text/html`` form (the HTML book shows that one).
+        """
         from IPython.display import display
 
-        display(self.box)
+        bundle = self.box._repr_mimebundle_()
+        if _static_explorer.enabled():
+            bundle["text/html"] = self.static_html()
+        display(bundle, raw=True)
         self._shown = True
 
     def _ipython_display_(self):
@@ -462,13 +502,14 @@ class Explorer:
         with self.output:  # in a kernel, an error raised inside is shown here and swallowed
             self.output.clear_output(wait=True)
             try:
-                data = self.compute(**self.params)
+                params = self.params
+                data = self.compute(**params)
                 fig = self._figure(data)
                 try:
                     display(fig)
                 finally:
                     plt.close(fig)
-                self.data = data
+                self.data, self._data_params = data, params
             except Exception as exc:
                 if not initial:
                     raise

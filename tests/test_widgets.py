@@ -1,8 +1,10 @@
 """mtlib.widgets: presets carry the paper's symbols and ranges; explore keeps figure and sliders in step."""
 
 import base64
+import io
 import json
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -220,15 +222,19 @@ def test_show_displays_once(monkeypatch):
     import IPython.display
 
     shown = []
+    monkeypatch.delenv("MTLIB_STATIC_WIDGETS", raising=False)
     # Record what is displayed, apart from the figures (displayed into the output widget).
-    monkeypatch.setattr(IPython.display, "display", lambda obj: None if isinstance(obj, Figure) else shown.append(obj))
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, **kw: None if isinstance(obj, Figure) else shown.append((obj, kw)))
     ex = W.explore(compute=lambda a: a, plot=lambda data, fig: None, a=W.seed())
-    assert len(shown) == 1 and shown[0] is ex.box
+    # One output: the box's own mimebundle (its widget view), nothing else without the variable.
+    assert shown == [(ex.box._repr_mimebundle_(), {"raw": True})]
+    assert set(shown[0][0]) == {"text/plain", "application/vnd.jupyter.widget-view+json"}
     ex._ipython_display_()  # the cell's last expression: must not show a second copy
     assert len(shown) == 1
     quiet = W.explore(compute=lambda a: a, plot=lambda data, fig: None, show=False, a=W.seed())
     quiet._ipython_display_()
-    assert len(shown) == 2 and shown[1] is quiet.box
+    assert len(shown) == 2 and shown[1] == (quiet.box._repr_mimebundle_(), {"raw": True})
 
 
 def failing_compute(β):
@@ -310,7 +316,8 @@ ex = mt.widgets.explore(compute=compute, plot=plot, figsize=(3, 2), β=mt.widget
 ]
 
 
-def test_executed_notebook_saves_sliders_and_figure():
+def test_executed_notebook_saves_sliders_and_figure(monkeypatch):
+    monkeypatch.delenv("MTLIB_STATIC_WIDGETS", raising=False)  # the kernel inherits the environment
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
@@ -318,6 +325,7 @@ def test_executed_notebook_saves_sliders_and_figure():
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     views = [o for o in nb.cells[1].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 1, "explore must display exactly one widget, also without a trailing ';'"
+    assert "text/html" not in views[0]["data"], "without MTLIB_STATIC_WIDGETS nothing is precomputed"
     box = state[views[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]]
     assert box["model_name"] == "VBoxModel"
     children = [state[c.removeprefix("IPY_MODEL_")] for c in box["state"]["children"]]
@@ -340,3 +348,160 @@ def test_explore_without_compute_passes_the_values_to_plot():
     assert seen == [{"β": 5.0, "seed": 3}] and ex.data == {"β": 5.0, "seed": 3}
     ex.controls["β"].value = 6.0
     assert seen[-1] == {"β": 6.0, "seed": 3}
+
+
+# ----------------------------------------------------------------------------------------
+# The static HTML form: a grid of states drawn in advance
+# ----------------------------------------------------------------------------------------
+
+from mtlib import _static_explorer as S  # noqa: E402
+
+
+def static_data(page):
+    """The JSON payload and the shown image of a scrubber fragment."""
+    payload = re.search(r'<script type="application/json" class="mtx-data">(.*?)</script>', page, re.S).group(1)
+    shown = re.search(r'<img class="mtx-figure" width="(\d+)" src="([^"]+)"', page)
+    return json.loads(payload.replace("<\\/", "</")), int(shown.group(1)), shown.group(2)
+
+
+def decode(uri):
+    from PIL import Image
+
+    assert uri.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+
+
+def test_static_grid_offers_the_given_values_and_the_current_one():
+    controls = {"β": W.beta(5.0), "N": W.tokens(30, options=[10, 30, 100]), "seed": W.seed(),
+                "model": W.model(), "σ": W.amplitude(0.01), "k": W.degree(3)}
+    axes = S.grid(controls, {"β": [12.0, 3.165], "σ": [0.1, 0.001]})
+    got = {a.name: (a.values, a.labels, a.default, a.menu) for a in axes}
+    assert got == {
+        "β": ([3.165, 5.0, 12.0], ["3.165", "5.0", "12.0"], 1, False),  # 3.165 keeps its digits
+        "N": ([10, 30, 100], ["10", "30", "100"], 1, False),  # a selection slider: all options
+        "seed": ([0], ["0"], 0, False),  # not named: fixed
+        "model": (["usa", "sa"], ["usa", "sa"], 0, True),  # a menu: all options, as a <select>
+        "σ": ([0.001, 0.01, 0.1], ["0.001", "0.01", "0.1"], 1, False),
+        "k": ([3], ["3"], 0, False),
+    }
+    assert len(S.states(axes)) == 3 * 3 * 2 * 3
+    assert S.states(axes)[:3] == [{"β": 3.165, "N": 10, "seed": 0, "model": "usa", "σ": 0.001, "k": 3},
+                                  {"β": 3.165, "N": 10, "seed": 0, "model": "usa", "σ": 0.01, "k": 3},
+                                  {"β": 3.165, "N": 10, "seed": 0, "model": "usa", "σ": 0.1, "k": 3}]
+    k = S.grid({"k": W.degree(3)}, {"k": [5, 1]})[0]
+    assert (k.values, k.labels, k.default) == ([1, 3, 5], ["1", "3", "5"], 1)
+    one = S.grid({"N": W.tokens(30, options=[10, 30, 100])}, {"N": [30]})
+    assert one[0].values == [30], "a one-value list fixes a selection slider"
+
+
+@pytest.mark.parametrize(
+    "static, error, match",
+    [
+        ({"b": [1.0]}, ValueError, r"static names controls that explore does not have: \['b'\]"),
+        ({"β": [13.0]}, ValueError, r"static\['β'\] values must lie in the slider's range \[0.5, 12\], got 13.0"),
+        ({"β": ["3"]}, TypeError, r"static\['β'\] must hold numbers"),
+        ({"β": [2.0, 2.0]}, ValueError, r"static\['β'\] values must be distinct"),
+        ({"β": 2.0}, TypeError, r"static\['β'\] must be a list of values"),
+        ({"N": [20]}, ValueError, r"static\['N'\] values must be among the control's options \[10, 30, 100\], got \[20\]"),
+        ({"N": [10, 10]}, ValueError, r"static\['N'\] values must be distinct"),
+        ({"seed": [1.5]}, TypeError, r"static\['seed'\] must hold integers"),
+        ({"seed": list(range(21)), "β": [1.0, 2.0, 3.0, 4.0]}, ValueError,
+         r"static grid has 315 states \(β: 5 × N: 3 × seed: 21\), more than 64"),
+        ([("β", [1.0])], TypeError, r"static must be a dict"),
+    ],
+)
+def test_static_grid_rejects_bad_values(static, error, match):
+    controls = {"β": W.beta(5.0), "N": W.tokens(30, options=[10, 30, 100]), "seed": W.seed()}
+    with pytest.raises(error, match=match):
+        S.grid(controls, static)
+    with pytest.raises(error, match=match):  # explore checks the grid at once, also without drawing it
+        W.explore(compute=lambda β, N, seed: β, plot=ok_plot, show=False, static=static, **controls)
+
+
+def test_static_html_draws_every_state_once_and_in_order():
+    rec = Recorder()
+    ex = make(rec, static={"β": [2.0, 7.0], "N": [10, 100]})
+    page = ex.static_html()
+    grid = [{"β": b, "N": n, "seed": 0} for b in (2.0, 5.0, 7.0) for n in (10, 30, 100)]
+    # The default state (β = 5, N = 30) is redrawn from .data, every other one computed once.
+    assert sorted(map(str, rec.computed)) == sorted(map(str, grid)) and len(rec.computed) == 9
+    data, width, shown = static_data(page)
+    assert data["shape"] == [3, 3] and data["names"] == ["β", "N"]
+    assert data["labels"] == [["2.0", "5.0", "7.0"], ["10", "30", "100"]]
+    assert len(data["index"]) == 9 and sorted(set(data["index"])) == list(range(9))
+    default = data["index"][1 * 3 + 1]
+    assert data["images"][default] is None, "the shown image is stored once, in the <img>"
+    images = [shown if i == default else src for i, src in enumerate(data["images"])]
+    for k, params in enumerate(grid):  # state k (β slowest) shows the figure of its own values
+        fig = ex.render(**params)
+        try:
+            expected = S.png(fig)[0]
+        finally:
+            plt.close(fig)
+        assert base64.b64decode(images[data["index"][k]].split(",", 1)[1]) == expected, params
+    assert width == data["widths"][default]
+    for src, shown_width in zip(images, data["widths"]):  # each image at its figure's size, sharp on HiDPI
+        image = decode(src)
+        assert image.mode == "P" and abs(image.width - 2 * shown_width) <= 1, "a palette PNG, twice the width shown"
+    assert "Fixed here: seed = 0." in page and "9 states" in page
+    assert ex.params == {"β": 5.0, "N": 30, "seed": 0} and plt.get_fignums() == []
+    assert 'type="range"' in page and page.count("data-mtx-axis min=") == 2
+
+
+def test_static_html_stores_equal_figures_once():
+    ex = W.explore(compute=None, plot=lambda p, fig: fig.subplots().plot([0, p["β"]]), show=False,
+                   static={"β": [1.0, 2.0], "N": [10, 100]}, β=W.beta(5.0), N=W.tokens(30, options=[10, 30, 100]))
+    data, _, _ = static_data(ex.static_html())
+    assert len(data["index"]) == 9 and len(data["images"]) == 3, "N does not change the figure: 3 images"
+    assert data["index"] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_show_adds_the_static_form_when_asked(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setenv("MTLIB_STATIC_WIDGETS", "1")
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, **kw: None if isinstance(obj, Figure) else shown.append(obj))
+    ex = W.explore(compute=lambda a: a, plot=lambda data, fig: fig.subplots().plot([0, data]),
+                   a=W.slider("a", 1, min=0, max=3), static={"a": [0, 3]})
+    assert len(shown) == 1
+    bundle = shown[0]
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.box.model_id
+    assert bundle["text/html"].startswith('<div class="mtx">') and "3 states" in bundle["text/html"]
+    for off in ("", "0", "false"):
+        monkeypatch.setenv("MTLIB_STATIC_WIDGETS", off)
+        assert not S.enabled()
+
+
+def test_executed_notebook_carries_widget_and_static_form(monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("MTLIB_STATIC_WIDGETS", "1")
+    cells = [*CELLS[:1], CELLS[1].replace("seed=mt.widgets.seed())", 'seed=mt.widgets.seed(), static={"β": [2.0, 9.0]})')]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    outputs = [o for o in nb.cells[1].outputs if o["output_type"] == "display_data"]
+    assert len(outputs) == 1, "one output holds both forms"
+    data = outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    payload, _, _ = static_data(data["text/html"])
+    assert payload["labels"] == [["2.0", "5.0", "9.0"]] and len(payload["images"]) == 3
+    # What the states printed went nowhere visible: the static drawing is not shown in the cell.
+    assert [o["output_type"] for o in nb.cells[1].outputs] == ["display_data"]
+
+
+def test_png_keeps_the_background_exact():
+    fig = plt.figure(figsize=(3, 2))
+    ax = fig.subplots()
+    ax.plot(np.linspace(0, 1, 50), np.sin(np.linspace(0, 6, 50)), alpha=0.5)  # pale antialiased pixels
+    ax.text(0.2, 0.5, r"$k_{\max}$")
+    try:
+        data, width = S.png(fig)
+    finally:
+        plt.close(fig)
+    image = decode("data:image/png;base64," + base64.b64encode(data).decode())
+    rgb = image.convert("RGB")
+    assert image.mode == "P" and rgb.width == width
+    assert rgb.getpixel((0, 0)) == (255, 255, 255), "the page's white, not an off-white box"
+    assert max(rgb.getcolors(1 << 22))[1] == (255, 255, 255)
