@@ -18,7 +18,7 @@ import numpy as np
 
 import mtlib as mt
 from mtlib import _field_eval
-from timing import median_time
+from timing import fmt, median_time
 
 
 @numba.njit(fastmath={"contract"})
@@ -91,10 +91,6 @@ def direct_rows_reference(theta, beta, rows, chunk=8):
         D = theta[None, :] - theta[rows[r0 : r0 + chunk], None]
         out.append(np.mean(np.exp(beta * np.cos(D)) * np.sin(D), axis=1))
     return np.concatenate(out)
-
-
-def fmt(seconds):
-    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def main():

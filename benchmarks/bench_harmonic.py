@@ -20,7 +20,7 @@ import numpy as np
 
 import mtlib as mt
 from mtlib._harmonic_eval import harmonic_truncation
-from timing import median_time
+from timing import fmt, median_time
 
 LD = np.longdouble
 
@@ -65,10 +65,6 @@ def interleaved_units(f, unit, repeats):
         times.append(time.perf_counter() - start)
         ratios.append(times[-1] / t_unit)
     return float(np.median(times)), float(np.median(ratios))
-
-
-def fmt(seconds):
-    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
 
 
 def main():

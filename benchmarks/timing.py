@@ -19,3 +19,8 @@ def median_time(f, repeats, warmup=True):
         result = f()
         times.append(time.perf_counter() - start)
     return float(np.median(times)), result
+
+
+def fmt(seconds):
+    """A duration for the tables: milliseconds below one second, else seconds (3 digits)."""
+    return f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
