@@ -377,11 +377,7 @@ def integrate(
         raise TypeError(f"rhs must be callable f(t, y), got {type(rhs).__name__}")
     y = _check_y0(y0)
     t0 = check_real(t0, "t0")
-    t_eval = check_array(np.atleast_1d(t_eval), "t_eval", ndim=1)
-    if np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    if t_eval[0] < t0:
-        raise ValueError(f"t_eval must be >= t0 = {t0}, got min {t_eval[0]}")
+    t_eval = check_output_times(t_eval, t0)
     method = check_choice(method, "method", ("dopri", "rk4"))
     if dt is not None:
         dt = check_real(dt, "dt", low=0.0, low_open=True)
@@ -585,3 +581,13 @@ class _Run:
                     h = h_try * factor
             ys[k] = y
         return ys
+
+
+def check_output_times(t_eval, t0):
+    """t_eval as a strictly increasing 1-D float array with t_eval[0] >= t0 (ValueError otherwise)."""
+    t_eval = check_array(np.atleast_1d(t_eval), "t_eval", ndim=1)
+    if np.any(np.diff(t_eval) <= 0):
+        raise ValueError("t_eval must be strictly increasing")
+    if t_eval[0] < t0:
+        raise ValueError(f"t_eval must be >= t0 = {t0}, got min {t_eval[0]}")
+    return t_eval

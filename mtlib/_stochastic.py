@@ -44,7 +44,7 @@ import numpy as np
 
 from ._bessel import check_diffusion
 from ._constants import TWO_PI
-from ._integrate import DEFAULT_MAX_STEPS, rk4_step, rk4_steps
+from ._integrate import DEFAULT_MAX_STEPS, check_output_times, rk4_step, rk4_steps
 from ._validate import check_array, check_int, check_memory, check_real, check_rng
 
 
@@ -172,11 +172,7 @@ def integrate_sde(
         raise TypeError(f"on_circle must be a bool, got {type(on_circle).__name__}")
     y = check_array(y0, "y0", min_size=1)
     t0 = check_real(t0, "t0")
-    t_eval = check_array(np.atleast_1d(t_eval), "t_eval", ndim=1)
-    if np.any(np.diff(t_eval) <= 0):
-        raise ValueError("t_eval must be strictly increasing")
-    if t_eval[0] < t0:
-        raise ValueError(f"t_eval must be >= t0 = {t0}, got min {t_eval[0]}")
+    t_eval = check_output_times(t_eval, t0)
     dt = check_real(dt, "dt", low=0.0, low_open=True)
     diffusion = check_diffusion(diffusion)
     rng = check_rng(rng)
