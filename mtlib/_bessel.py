@@ -139,6 +139,10 @@ def noisy_kmax(beta, d, model, diffusion, kmax_noiseless):
     """
     if beta == 0.0:
         return 1 if diffusion < 1.0 / d else 0
+    with np.errstate(over="ignore"):  # λ_1 exactly as mtlib.critical_diffusion computes it
+        lam_1 = float(np.exp(log_abs_rate(np.asarray(1, dtype=np.int64), abs(beta), d, model))) / (d - 1)
+    if diffusion >= lam_1:  # D at or above D_c: no mode grows
+        return 0
     k = np.arange(1, kmax_noiseless + 1)
     kk = k * (k + d - 2.0)
     log_lam = log_abs_rate(k, abs(beta), d, model) - np.log(kk)

@@ -149,6 +149,9 @@ def test_critical_diffusion_is_lambda_1_over_a_grid(model):
             # the uniform state is stable iff D > D_c
             assert mt.kmax(beta, d, model, diffusion=dc * (1 + 1e-9)) == 0
             assert mt.kmax(beta, d, model, diffusion=dc * (1 - 1e-6)) >= 1
+            # at D = D_c exactly γ_1(D) is 0, not positive: no mode grows
+            assert mt.kmax(beta, d, model, diffusion=dc) == 0, (beta, d, model)
+            assert abs(mt.growth_rate(1, beta, d, model, diffusion=dc)) <= 4e-16 * (d - 1) * max(dc, 1e-300)
 
 
 def test_critical_diffusion_closed_forms_and_negative_beta():
