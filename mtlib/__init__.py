@@ -22,6 +22,10 @@ names re-exported here; each lives in the module of its mathematical object:
 - :mod:`mtlib.statistics`   frequencies over seeds with exact (Clopper–Pearson) intervals
 - :mod:`mtlib.stationary`   stationary states of the noisy (Fokker–Planck) dynamics on the circle,
   their branches in the noise D, stability and free energy
+- :mod:`mtlib.rotated_interaction`  the circle with rotated attention A = R_φ: complex mode
+  rates λ_k(β, φ), k_max(β, φ), the pattern's angular velocity
+- :mod:`mtlib.periodic_manifold`  generic noise on the manifold of 2π/k-periodic states, end
+  states classified, trials of the paper's Assumption 3
 - :mod:`mtlib.plotting`     the house style and figure helpers
 - :mod:`mtlib.widgets`      slider presets and ``explore(compute, plot, **sliders)``
 
@@ -119,8 +123,17 @@ from .stationary import (  # noqa: F401
     stationary_spectrum, stationary_states, tricritical_beta,
 )
 # --- end block NOISE (issue 16)
+# --- block R (issue 17: rotated interaction on the circle, linear theory)
+from .rotated_interaction import kmax_rotated, mode_rate_circle, pattern_angular_velocity  # noqa: F401
+# --- end block R
+# --- block S (issue 17: Assumption 3 under stress, generic noise on M_k)
+from .periodic_manifold import (  # noqa: F401
+    EndState, classify_end_state, gap_instability_rate, manifold_noise_density, manifold_noise_tokens,
+    manifold_trials, simulate_on_manifold,
+)
+# --- end block S
 from . import initial, fields, dynamics, spectral, harmonics, linear, measures, pde, grenier  # noqa: F401
 from . import wasserstein, reductions, stability, sweeps, plotting, widgets, merging  # noqa: F401
-from . import statistics, stationary  # noqa: F401
+from . import statistics, stationary, rotated_interaction, periodic_manifold  # noqa: F401
 
 __version__ = "0.1.0"

@@ -388,7 +388,10 @@ def resolve_batch_method(field_method, n, d, beta):
 
 
 def batch_field(Y, W, beta, sa, how):
-    """The fields of all systems of Y by a method of :func:`resolve_batch_method`."""
+    """The fields of all systems of Y by a method of :func:`resolve_batch_method`, or by a
+    function how(Y, W) of the stack (general attention, :mod:`._attention_eval`)."""
+    if callable(how):
+        return how(Y, W)
     if how == "batch":
         return direct_batch(Y, W, beta, sa)
     if Y.ndim == 2:

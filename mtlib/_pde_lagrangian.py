@@ -39,10 +39,14 @@ def spacing_density(X, w, M):
     return np.diff(G) * (M / TWO_PI)
 
 
-def lagrangian_run(rho, beta, model, t_start, times, n, rtol, atol):
-    """Quantile points of ρ moved by mtlib.simulate; returns (densities, points, weights, run)."""
+def lagrangian_run(rho, beta, model, t_start, times, n, rtol, atol, phi=0.0):
+    """Quantile points of ρ moved by mtlib.simulate; returns (densities, points, weights, run).
+
+    ``phi`` != 0: the rotated interaction, ``simulate(..., A=R_φ)`` (weights e^{β cos(θ_i - θ_j - φ)}).
+    """
     X0 = quantile_tokens(rho, n)
     w = np.full(n, 1.0 / n)
-    run = simulate(X0, beta, times - t_start, model=model, method="dopri", rtol=rtol, atol=atol, weights=w)
+    extra = {} if phi == 0.0 else {"A": np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])}
+    run = simulate(X0, beta, times - t_start, model=model, method="dopri", rtol=rtol, atol=atol, weights=w, **extra)
     dens = np.array([spacing_density(X, w, rho.size) for X in run.states])
     return dens, run.states, w, run

@@ -13,6 +13,7 @@ from scipy import optimize, special
 
 from ._constants import TWO_PI
 from ._validate import check_array, check_int, check_memory
+from .rotated_interaction import mode_rate_circle
 from .spectral import growth_rate
 
 MASS_TOL = 1e-8  # input densities must integrate to 1 within this (then renormalised)
@@ -39,9 +40,19 @@ def check_density(rho, name="rho0"):
 
 
 class CircleOperator:
-    """Fourier representation of the circle PDE on M points, modes 0..kc (kc = M // 3)."""
+    """Fourier representation of the circle PDE on M points, modes 0..kc (kc = M // 3).
 
-    def __init__(self, M, beta, model):
+    ``phi`` != 0: the rotated interaction, weights ``e^{β cos(θ - θ' - φ)}``; the velocity
+    coefficients become ``e^{-imφ}(cos φ (i/2) a_m - sin φ I_m'(β))`` and the SA
+    denominator's ``e^{-imφ} I_m(β)``, the linear rates those of
+    :func:`mtlib.mode_rate_circle`. The uniform state then drifts at the constant
+    ``V_0 = -I_1 sin φ`` (SA ``/I_0``): that transport, ``-imV_0 c_m``, is left to the
+    integrating factor (it is part of the rate), and :meth:`velocity` returns ``V - V_0``,
+    so the nonlinear remainder carries no rounding of size |V_0| and the CFL cap sees only
+    ``V - V_0``. ``phi = 0`` runs the unrotated code unchanged.
+    """
+
+    def __init__(self, M, beta, model, phi=0.0):
         self.M = M
         self.kc = M // 3
         self.sa = model == "sa"
@@ -59,13 +70,35 @@ class CircleOperator:
             self.den = None
             self.vel = 0.5j * a * math.exp(abs(beta))
         self.rate = growth_rate(np.arange(self.kc + 1), beta, 2, "sa" if self.sa else "usa")
+        self.remainder_rate = self.rate  # the linear part subtracted in nonlinear(): the rate, less the drift
+        if phi != 0.0:
+            self._rotate(m, beta, phi)
         self.deriv = -1j * m * (TWO_PI / M)
         self.scale = M / TWO_PI
+
+    def _rotate(self, m, beta, phi):
+        """Coefficients of the rotated interaction (K_φ(ψ) = e^{β cos(ψ+φ)} sin ψ, D likewise)."""
+        b = abs(beta)
+        sign = np.where((m % 2 == 0) & (beta < 0), -1.0, 1.0)  # I_{m±1}(β) carries (-1)^{m-1}
+        deriv = 0.5 * sign * (special.ive(np.abs(m - 1.0), b) + special.ive(m + 1.0, b))  # I_m'(β) e^{-|β|}
+        if not self.sa:
+            deriv = deriv * math.exp(b)
+        phase = np.exp(-1j * m * phi)
+        self.vel = phase * (math.cos(phi) * self.vel - math.sin(phi) * deriv)
+        drift = self.vel[0].real
+        if self.sa:
+            self.den = phase * self.den
+            drift /= self.den[0].real
+            self.vel = self.vel - drift * self.den  # numerator of V - V_0 = (N - V_0 D)/D
+        self.vel[0] = 0.0
+        self.rate = mode_rate_circle(np.arange(self.kc + 1), beta, phi, "sa" if self.sa else "usa")
+        self.remainder_rate = self.rate + 1j * m * drift  # -i m V_0 is in the rate: not in the remainder
 
     def density(self, c):
         return np.fft.irfft(c, self.M) * self.scale
 
     def velocity(self, c):
+        """V on the grid (V - V_0 for the rotated interaction, see the class docstring)."""
         V = np.fft.irfft(self.vel * c, self.M) * self.M
         if self.sa:
             V /= np.fft.irfft(self.den * c, self.M) * self.M
@@ -76,9 +109,9 @@ class CircleOperator:
         return self.deriv * np.fft.rfft(flux)[: self.kc + 1]
 
     def nonlinear(self, c):
-        """N(c) = F(c) - γ c, with F = -∂_θ(ρV) the full right-hand side; also returns V."""
+        """N(c) = F(c) - γ c, with F = -∂_θ(ρV) the full right-hand side; also returns V (V - V_0 if rotated)."""
         V = self.velocity(c)
-        rhs = self.flux_rhs(self.density(c) * V) - self.rate * c
+        rhs = self.flux_rhs(self.density(c) * V) - self.remainder_rate * c
         return rhs, V
 
     def project(self, rho):
@@ -133,3 +166,29 @@ def lawson_terms(op, cfl):
         return cfl_step(op, last[1] if c is last[0] else op.velocity(c), cfl)
 
     return rhs, max_step
+
+
+def resolution_check(op, reference, negative_tol, stats, last_good):
+    """The spectral solver's callback: is the state c at time t still resolved?
+
+    Resolved while the density is finite, >= -negative_tol and the tail rms is at most
+    ``reference``; records ``last_good = [t, c]`` and the largest tail ratio in ``stats``,
+    or the reason it stopped in ``stats["reason"]``.
+    """
+
+    def resolved(t, c):
+        ratio = op.tail(c) / reference
+        rho = op.density(c)
+        if not np.all(np.isfinite(rho)):
+            stats["reason"] = "non-finite density"
+        elif rho.min() < -negative_tol:
+            stats["reason"] = f"negative density ({rho.min():.3g} at t = {t:.6g})"
+        elif ratio > 1.0:
+            stats["reason"] = f"spectral tail {ratio:.3g} times its allowed level at t = {t:.6g}"
+        else:
+            last_good[:] = [t, c]
+            stats["tail_ratio"] = max(stats["tail_ratio"], ratio)
+            return True
+        return False
+
+    return resolved

@@ -9,9 +9,12 @@ import math
 
 import numpy as np
 
+from ._attention_eval import field_function
 from ._batch_field import batch_field
 from ._bessel import check_diffusion
 from ._batch_integrate import dopri_lockstep, first_field
+from ._field_eval import circle_method, circle_velocity
+from ._harmonic_eval import resolve_sphere_method, sphere_field
 from ._integrate import check_tolerances, initial_step
 from ._validate import (
     check_array,
@@ -27,9 +30,27 @@ from ._validate import (
 )
 
 
-def stiffness(beta, model):
-    """L(β): a bound on the fastest rate of the field, 2e^{|β|} (USA), 2(1 + 2|β|) (SA)."""
+def stiffness(beta, model, att=None):
+    """L(β): a bound on the fastest rate of the field, 2e^{|β|} (USA), 2(1 + 2|β|) (SA);
+    with attention matrices (att, :class:`._attention_eval.Attention`), 2‖V‖e^{|β|‖A‖}
+    (USA) and 2‖V‖(1 + 2|β|‖A‖) (SA), spectral norms."""
+    if att is not None:
+        a, v = att.a_norm, att.v_norm
+        return 2.0 * v * math.exp(abs(beta) * a) if model == "usa" else 2.0 * v * (1.0 + 2.0 * abs(beta) * a)
     return 2.0 * math.exp(abs(beta)) if model == "usa" else 2.0 * (1.0 + 2.0 * abs(beta))
+
+
+def single_field(circle, field_method, shape, beta, sa, w, att):
+    """field(t, state) of :func:`mtlib.simulate` for a state of the given shape: the
+    default field (att None) by its resolved method, else that of the attention matrices."""
+    if att is not None:
+        f = field_function(circle, field_method, shape[0], beta, sa, att)
+        return lambda _t, state: f(state, w)
+    if circle:
+        how = circle_method(field_method, shape[0], beta)
+        return lambda _t, state: circle_velocity(state, w, beta, sa, how)
+    how = resolve_sphere_method(field_method, shape[0], shape[1], beta)
+    return lambda _t, state: sphere_field(state, w, beta, sa, how)
 
 
 def budget_hint(beta, model, method):
@@ -80,7 +101,10 @@ def batch_weights(weights, B, n):
 
 
 def dopri_batch(y, W, beta, sa, how, t_eval, dt, tolerances, model, retract, max_steps, hint, callback):
-    """:func:`dopri_lockstep` with the first steps of :func:`simulate`: (states, first steps, counts)."""
+    """:func:`dopri_lockstep` with the first steps of :func:`simulate`: (states, first steps, counts).
+
+    model: (model name, attention matrices or None); how: as in :func:`batch_field`."""
+    model, att = model
 
     def field(Y, idx):
         return batch_field(Y, W[idx], beta, sa, how)
@@ -91,7 +115,7 @@ def dopri_batch(y, W, beta, sa, how, t_eval, dt, tolerances, model, retract, max
         h0 = np.full(y.shape[0], dt)
     else:
         f0 = first_field(field, y)
-        cap = 1.0 / stiffness(beta, model)
+        cap = 1.0 / stiffness(beta, model, att)
         h0 = np.array([min(initial_step(y[b], f0[b], t_eval[-1], rtol, atol), cap) for b in range(y.shape[0])])
     ys, n_steps, n_rejected, nfev = dopri_lockstep(
         field, y, t_eval, h0, rtol, atol, retract, max_steps, hint, f0=f0, callback=callback

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._batch_field import CIRCLE_METHODS, batch_field, resolve_batch_method
+from ._attention_eval import batch_field_function, parse_attention
+from ._batch_field import BATCH_CIRCLE_DIRECT_MAX_N, CIRCLE_METHODS, batch_field, resolve_batch_method
 from ._batch_integrate import rk4_run
 from ._constants import DEFAULT_MODEL
-from ._field_eval import circle_method, circle_velocity
 from ._harmonic_eval import METHODS as SPHERE_METHODS
-from ._harmonic_eval import resolve_sphere_method, sphere_field
 from ._integrate import DEFAULT_MAX_STEPS, initial_step, integrate
 from ._simulate_setup import (
     batch_states,
@@ -30,6 +29,7 @@ from ._simulate_setup import (
     dopri_batch,
     noise_options,
     run_options,
+    single_field,
     stiffness,
 )
 from ._stochastic import integrate_sde, retract_circle, retract_sphere
@@ -120,6 +120,9 @@ def simulate(
     field_method="auto",
     diffusion=0.0,
     rng=None,
+    A=None,
+    V=None,
+    causal=False,
 ):
     """Integrate the SA or USA token dynamics and return the states at the times t_eval.
 
@@ -153,6 +156,12 @@ def simulate(
     scheme has weak order 2 and the tokens stay on the sphere. Needs ``method="rk4"``
     and ``events=None``; the run is determined by ``rng``. D = 0 is the deterministic
     solver, bit for bit, and draws nothing.
+
+    General attention: ``A`` (= QᵀK), ``V`` and ``causal`` give the field of
+    :func:`mtlib.velocity` with weights e^{β<x_i,Ax_j>}, values V x_j, sums over j <= i
+    when causal (circle: 2×2 matrices acting on (cos θ, sin θ); scaled rotations use the
+    exact Fourier modes). Noise works with them unchanged; the default RK4 step becomes
+    1/L with L = 2‖V‖ e^{|β|‖A‖} (USA) or 2‖V‖(1 + 2|β|‖A‖) (SA), spectral norms.
 
     Only the states at t_eval are stored; t_eval[0] may be > 0.
 
@@ -194,6 +203,10 @@ def simulate(
     rng : numpy.random.Generator, int or None
         The stream of the noise (D > 0): a Generator, a seed for
         ``numpy.random.default_rng``, or None (unseeded). Ignored when D = 0.
+    A, V : array_like, shape (d, d) ((2, 2) on the circle), optional
+        Real finite query-key and value matrices (default: the identity, today's model).
+    causal : bool
+        Causal mask: token i attends to the tokens j <= i only (default False).
 
     Returns
     -------
@@ -223,26 +236,15 @@ def simulate(
     w = check_weights(weights, n)
     check_usa_beta(beta, model)
     field_method = check_choice(field_method, "field_method", CIRCLE_METHODS if circle else SPHERE_METHODS)
-    sa = model == "sa"
-    if circle:
-        how = circle_method(field_method, n, beta)
-
-        def field(_t, state):
-            return circle_velocity(state, w, beta, sa, how)
-
-    else:
-        how = resolve_sphere_method(field_method, n, y.shape[1], beta)
-
-        def field(_t, state):
-            return sphere_field(state, w, beta, sa, how)
-
+    att = parse_attention(A, V, causal, 2 if circle else y.shape[1])
+    field = single_field(circle, field_method, y.shape, beta, model == "sa", w, att)
     extra = 0
     if method == "rk4":
-        step = dt if dt is not None else 1.0 / stiffness(beta, model)
+        step = dt if dt is not None else 1.0 / stiffness(beta, model, att)
     elif dt is not None:
         step = dt
     else:
-        step = min(initial_step(y, field(0.0, y), t_eval[-1], rtol, atol), 1.0 / stiffness(beta, model))
+        step = min(initial_step(y, field(0.0, y), t_eval[-1], rtol, atol), 1.0 / stiffness(beta, model, att))
         extra = 1
     bar = callback = None
     if progress:
@@ -402,6 +404,9 @@ def simulate_batch(
     events=None,
     diffusion=0.0,
     rng=None,
+    A=None,
+    V=None,
+    causal=False,
 ):
     """Integrate B independent token systems at once: :func:`simulate` for each, in one call.
 
@@ -424,7 +429,10 @@ def simulate_batch(
     its own Brownian increment, by the splitting of :func:`simulate`; one stream ``rng``
     feeds the whole batch (arrays shaped like the states), so system b is reproducible
     from the seed but its path differs from ``simulate(x0s[b], ..., rng=seed)``, except
-    for B = 1.
+    for B = 1. General attention (``A``, ``V``, ``causal``, the same for every system, as
+    in :func:`simulate`) uses a batched direct sum (one numba call for all systems; on
+    the circle with scaled rotations beyond 128 tokens, or with ``field_method="fourier"``,
+    each system's Fourier modes).
 
     Parameters
     ----------
@@ -461,6 +469,8 @@ def simulate_batch(
         Noise strength D, as in :func:`simulate`. Default 0.
     rng : numpy.random.Generator, int or None
         The stream of the noise (D > 0). Ignored when D = 0.
+    A, V : array_like, shape (d, d) ((2, 2) on the circle), optional; causal : bool
+        Attention matrices and causal mask of :func:`simulate`, shared by all systems.
 
     Returns
     -------
@@ -501,8 +511,12 @@ def simulate_batch(
     size = f"B = {B} systems of n = {n} tokens" + ("" if circle else f" in d = {d}")
     check_work(float(B) * n * n * (d or 2), f"one field evaluation of {size}")
     check_memory((t_eval.size + 14) * y.nbytes, f"{size} at {t_eval.size} output times")
-    how = resolve_batch_method(field_method, n, d, beta)
+    att = parse_attention(A, V, causal, d or 2)
     sa = model == "sa"
+    if att is None:
+        how = resolve_batch_method(field_method, n, d, beta)
+    else:
+        how = batch_field_function(circle, field_method, n, beta, sa, att, BATCH_CIRCLE_DIRECT_MAX_N)
 
     def field(_t, Y):
         return batch_field(Y, W, beta, sa, how)
@@ -520,12 +534,12 @@ def simulate_batch(
     hint = budget_hint(beta, model, method)
     try:
         if method == "rk4":
-            step = dt if dt is not None else 1.0 / stiffness(beta, model)
+            step = dt if dt is not None else 1.0 / stiffness(beta, model, att)
             if diffusion > 0.0:
                 run = integrate_sde(field, y, t_eval, dt=step, diffusion=diffusion, rng=rng, on_circle=circle,
                                     max_steps=max_steps, callback=callback, hint=hint)
                 states, total = run.y, run.n_steps
-            elif how == "batch":
+            elif isinstance(how, str) and how == "batch":
                 states, total = rk4_run(y, W, beta, sa, t_eval, step, max_steps, hint, callback)
             else:
                 run = integrate(field, y, t_eval, method="rk4", dt=step, retract=retract, max_steps=max_steps,
@@ -535,7 +549,7 @@ def simulate_batch(
             n_steps, n_rejected, nfev = (np.full(B, c, dtype=np.int64) for c in (total, 0, 4 * total))
         else:
             states, steps, n_steps, n_rejected, nfev = dopri_batch(
-                y, W, beta, sa, how, t_eval, dt, (rtol, atol), model, retract, max_steps, hint, callback
+                y, W, beta, sa, how, t_eval, dt, (rtol, atol), (model, att), retract, max_steps, hint, callback
             )
     finally:
         if bar is not None:

@@ -25,12 +25,19 @@ have the field 0 exactly. On the circle the field is also available exactly thro
 Fourier modes (``velocity_circle(method="fourier")``), O(N·M) instead of O(N²); on S²
 (d = 3) through spherical harmonics (``velocity(method="harmonic")``, the addition
 theorem e^{β<x,y>} = 4π Σ_l i_l(β) Σ_m Y_lm(x) Y_lm(y)), O(N·L²), L ≈ 9.5 sqrt(|β|).
+
+General attention (``A``, ``V``, ``causal`` of :func:`velocity`, :func:`velocity_circle`,
+:func:`attention`): weights e^{β<x_i, A x_j>} (A = QᵀK) and values V x_j, the sums over
+j <= i when causal (Geshkovski et al. 2023, arXiv:2312.10794; Karagodin, Polyanskiy,
+Rigollet 2024, arXiv:2411.04990 for the causal mask). The energy has no meaning for a
+general A, V (the flow is not a gradient flow), so :func:`energy` takes neither.
 """
 
 import math
 
 import numpy as np
 
+from . import _attention_eval as _ae
 from . import _kernels_circle as _kc
 from ._constants import DEFAULT_MODEL
 from ._field_eval import (
@@ -55,13 +62,15 @@ __all__ = [
 ]
 
 
-def attention(X, beta, model=DEFAULT_MODEL, weights=None):
-    """The output of one attention layer with Q = K = V = I at tokens on S^{d-1}.
+def attention(X, beta, model=DEFAULT_MODEL, weights=None, A=None, V=None, causal=False):
+    """The output of one attention layer at tokens on S^{d-1} (default Q = K = V = I).
 
     SA: A_i = Σ_j softmax_j(β<x_i,x_j>) x_j (a convex combination of the tokens);
     USA: A_i = Σ_j w_j e^{β<x_i,x_j>} x_j. The velocity of the token flow is the tangent
     part P_{x_i} A_i (see :func:`velocity`); normalisation schemes also use the radial part
-    <x_i, A_i> and the norm |A_i|.
+    <x_i, A_i> and the norm |A_i|. With matrices A = QᵀK and V, the weights are
+    e^{β<x_i, A x_j>} and the values V x_j; ``causal`` restricts the sums to j <= i (row
+    order). Then the exponents are shifted by each row's maximum (no overflow for SA).
 
     Parameters
     ----------
@@ -73,6 +82,10 @@ def attention(X, beta, model=DEFAULT_MODEL, weights=None):
         Default ``"usa"`` (mtlib's default model).
     weights : array_like, shape (n,), optional
         Non-negative token masses summing to 1 (default 1/n each).
+    A, V : array_like, shape (d, d), optional
+        Real finite matrices: query-key product QᵀK and values (default: the identity).
+    causal : bool
+        Sum over j <= i only (default False).
 
     Returns
     -------
@@ -85,10 +98,14 @@ def attention(X, beta, model=DEFAULT_MODEL, weights=None):
     X = check_unit_rows(X, "X")
     beta = check_real(beta, "beta")
     sa = check_model(model) == "sa"
-    return attention_average(X, check_weights(weights, X.shape[0]), beta, sa)
+    att = _ae.parse_attention(A, V, causal, X.shape[1])
+    w = check_weights(weights, X.shape[0])
+    if att is None:
+        return attention_average(X, w, beta, sa)
+    return _ae.attention_output(X, w, beta, sa, att)
 
 
-def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto"):
+def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto", A=None, V=None, causal=False):
     """The SA or USA velocity field at tokens on S^{d-1}, by the direct sum or, on S², harmonics.
 
     USA: v_i = P_{x_i} Σ_j w_j e^{β<x_i,x_j>} x_j; SA divides by Σ_j w_j e^{β<x_i,x_j>}.
@@ -106,6 +123,15 @@ def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto"):
     SA is stable for every β; USA raises ``ValueError`` if the result overflows float64
     (|β| beyond ~700 with nearby tokens).
 
+    General attention: with A = QᵀK and V, USA v_i = P_{x_i} Σ_{j∈J_i} w_j e^{β<x_i,Ax_j>}
+    V x_j and SA divides by Σ_{j∈J_i} w_j e^{β<x_i,Ax_j>}, J_i = all j, or j <= i (row
+    order) when ``causal`` (token 0 then attends only to itself). A = V = I gives the field
+    above. Direct sum only (O(N² d)): each row's exponents are shifted by their maximum
+    over the terms that enter, and the self term w_i e^{β<x_i,Ax_i>} P_{x_i} V x_i (not 0
+    for a general V) is added apart from the projected sum of the other tokens, so each row
+    is accurate to rounding of its own terms at any β. Defaults (None, None, False) run
+    the code above unchanged (so do A = I, V = I passed explicitly).
+
     Parameters
     ----------
     X : array_like, shape (n, d)
@@ -118,7 +144,12 @@ def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto"):
     method : {"auto", "direct", "harmonic"}
         ``"auto"`` uses the harmonics when d = 3, |β| <= 1000 and N >= 0.5 (L + 1)²
         (the measured crossover: N >= 338 at β = 5, L = 25), the direct sum otherwise;
-        ``"harmonic"`` needs d = 3 and |β| <= 1e4 (``ValueError`` otherwise).
+        ``"harmonic"`` needs d = 3 and |β| <= 1e4 (``ValueError`` otherwise) and the
+        default A, V, causal.
+    A, V : array_like, shape (d, d), optional
+        Real finite matrices: query-key product QᵀK and values (default: the identity).
+    causal : bool
+        Causal mask: token i attends to j <= i only (default False).
 
     Returns
     -------
@@ -135,7 +166,11 @@ def velocity(X, beta, model=DEFAULT_MODEL, weights=None, method="auto"):
     sa = check_model(model) == "sa"
     method = check_choice(method, "method", SPHERE_METHODS)
     w = check_weights(weights, X.shape[0])
-    return sphere_field(X, w, beta, sa, method)
+    att = _ae.parse_attention(A, V, causal, X.shape[1])
+    if att is None:
+        return sphere_field(X, w, beta, sa, method)
+    _ae.sphere_method(method)
+    return _ae.sphere_velocity(X, w, beta, sa, att)
 
 
 def fourier_cutoff(beta):
@@ -163,7 +198,7 @@ def fourier_cutoff(beta):
     return fourier_coefficients(check_real(beta, "beta"))[2]
 
 
-def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=None):
+def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=None, A=None, V=None, causal=False):
     """The SA or USA velocity of tokens on the circle, in angles.
 
     USA: dθ_i/dt = Σ_j w_j e^{β cos(θ_j-θ_i)} sin(θ_j-θ_i); SA divides by
@@ -179,6 +214,14 @@ def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=Non
     e^{|β|} Σ|a_m| e^{-|β|} (USA), and for SA recomputes by the direct sum every row whose
     denominator is too small for 1e-13 accuracy.
 
+    General attention (2×2 A = QᵀK, V, ``causal``): the field of :func:`velocity` at the
+    points (cos θ_i, sin θ_i), dθ_i/dt = <v_i, (-sin θ_i, cos θ_i)>. For scaled rotations
+    A = s R_φ, V = c R_ψ (no mask) the kernel c e^{βs cos(γ+φ)} sin(γ+ψ), γ = θ_j - θ_i,
+    is still a convolution and has exact modes at b = βs, Δ = ψ - φ:
+    c [cos Δ Σ_m a_m sin m(γ+φ) + sin Δ (I_1(b) + Σ_m (I_{m-1}(b) + I_{m+1}(b)) cos m(γ+φ))]
+    (``"fourier"``, with the cut-off of :func:`fourier_cutoff` at b and the SA rule
+    above); other A, V and causal masks use the direct sum.
+
     Parameters
     ----------
     theta : array_like, shape (n,)
@@ -188,9 +231,14 @@ def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=Non
     model : {"usa", "sa"}
     method : {"auto", "fourier", "direct"}
         ``"fourier"`` costs O(N·M) and needs |β| <= 1e6, ``"direct"`` O(N²); ``"auto"``
-        uses Fourier when |β| <= 50 and 2 M <= N, the direct sum otherwise.
+        uses Fourier when |β| <= 50 and 2 M <= N, the direct sum otherwise (for scaled
+        rotations: the same rule at βs; ``"fourier"`` needs scaled rotations, no mask).
     weights : array_like, shape (n,), optional
         Non-negative token masses summing to 1 (default 1/n each).
+    A, V : array_like, shape (2, 2), optional
+        Real finite matrices: query-key product QᵀK and values (default: the identity).
+    causal : bool
+        Causal mask: token i attends to j <= i only (default False).
 
     Returns
     -------
@@ -206,7 +254,10 @@ def velocity_circle(theta, beta, model=DEFAULT_MODEL, method="auto", weights=Non
     sa = check_model(model) == "sa"
     method = check_choice(method, "method", ("auto", "fourier", "direct"))
     w = check_weights(weights, theta.size)
-    return circle_velocity(theta, w, beta, sa, circle_method(method, theta.size, beta))
+    att = _ae.parse_attention(A, V, causal, 2)
+    if att is None:
+        return circle_velocity(theta, w, beta, sa, circle_method(method, theta.size, beta))
+    return _ae.circle_velocity(theta, w, beta, sa, att, _ae.circle_attention_method(method, theta.size, beta, att))
 
 
 def _finish_energy(log_sum, beta, log):
@@ -236,7 +287,8 @@ def energy(X, beta, weights=None, log=False, method="auto"):
     """The USA interaction energy of tokens on S^{d-1}.
 
     E_β = (1/(2β)) Σ_{i,j} w_i w_j e^{β<x_i,x_j>}  (w_i = 1/N: (1/(2βN²)) Σ e^{β<x_i,x_j>}),
-    which USA trajectories never decrease (they are its gradient ascent). Singular at
+    which USA trajectories never decrease (they are its gradient ascent; with general
+    attention matrices A, V the flow is no gradient flow, and there is no such energy). Singular at
     β = 0, where a ``ValueError`` is raised. For large β, pass ``log=True`` to get
     log E_β (computed with e^{β} factored out, no overflow); without it an overflowing
     value raises ``ValueError``. On S² the harmonic method uses the moments of

@@ -23,6 +23,7 @@ the velocity is exactly ``V = Σ_m v_m e^{imθ}``, ``v_m = (i/2) a_m c_m``, and
   is exact, there is no CFL limit, Diracs are followed.
 - ``method="auto"``: spectral while resolved, then Lagrangian from the last resolved
   density; the hand-over time is recorded.
+- ``phi = φ``: the rotated interaction ``e^{β cos(θ - θ' - φ)}`` (A = R_φ), both methods.
 - ``diffusion = D > 0``: the Fokker–Planck equation ``∂_t ρ + ∂_θ(ρV) = D∂²_θρ`` of tokens
   with noise, spectral only, the diffusion exact in the integrating factor.
 
@@ -43,10 +44,11 @@ from ._bessel import check_diffusion
 from ._constants import DEFAULT_MODEL, TWO_PI
 from ._integrate import check_tolerances, integrate
 from ._pde_lagrangian import lagrangian_run
-from ._pde_operator import CircleOperator, check_density, check_grid, lawson_terms, linear_time_limit
+from ._pde_operator import CircleOperator, check_density, check_grid, lawson_terms, linear_time_limit, resolution_check
 from ._validate import check_choice, check_int, check_memory, check_model, check_real, check_rng, check_times
 from ._validate import check_usa_beta
 from .harmonics import density_fourier_coefficients, fourier_coefficients
+from .rotated_interaction import mode_rate_circle
 from .spectral import growth_rate
 
 __all__ = [
@@ -130,6 +132,8 @@ class CirclePDESolution:
         values), None if it did not.
     diffusion : float
         The noise strength D of the Fokker–Planck equation (0: continuity equation).
+    phi : float
+        The rotation angle of the interaction (0: today's model).
     """
 
     t: np.ndarray
@@ -153,6 +157,7 @@ class CirclePDESolution:
     tail_ratio: float
     unresolved_reason: object
     diffusion: float = 0.0
+    phi: float = 0.0
 
     def fourier_coefficients(self, k):
         """Fourier coefficients ``c_k(t) = ∫ ρ(t, θ) e^{-ikθ} dθ`` of every snapshot, shape (T,) + np.shape(k).
@@ -302,6 +307,7 @@ def solve_circle_pde(
     tail_tol=1e-7,
     n_points=None,
     diffusion=0.0,
+    phi=0.0,
 ):
     """Solve the mean-field continuity (or Fokker–Planck) equation on the circle from a density on a grid.
 
@@ -327,6 +333,13 @@ def solve_circle_pde(
     mode m above ``atol`` (β = 1, D = 0.28, atol = 1e-10: about 80 steps per time unit);
     a concentrated state also needs ``tail_tol`` above the default 1e-7 (its resolved
     spectrum sits above it, e.g. 1e-5 on 96 points for an order parameter of 0.9).
+
+    With ``phi = φ`` != 0 the interaction is rotated, weights ``e^{β cos(θ - θ' - φ)}``
+    (A = R_φ: ``K(ψ) = e^{β cos(ψ+φ)} sin ψ``, SA divides by ``∫e^{β cos(θ-θ'-φ)}ρ dθ'``):
+    the Fourier coefficients of K and of the SA denominator pick up ``e^{-imφ}`` and the
+    integrating factor uses the complex rates of :func:`mtlib.mode_rate_circle`, so a small
+    mode goes like ``e^{λ_m t}``, rigid drift of the uniform state included; the Lagrangian
+    points move by ``simulate(..., A=R_φ)``. ``phi = 0`` is today's solver bit for bit.
 
     Methods (see the module docstring):
 
@@ -375,6 +388,8 @@ def solve_circle_pde(
         Lagrangian points (default M; ValueError where they do not fit in memory).
     diffusion : float >= 0
         Noise strength D (0: the continuity equation).
+    phi : float
+        Rotation angle φ of the interaction, radians, finite (0: A = I).
 
     Returns
     -------
@@ -404,6 +419,7 @@ def solve_circle_pde(
     n_points = M if n_points is None else check_int(n_points, "n_points", low=8)
     check_usa_beta(beta, model)
     diffusion = check_diffusion(diffusion)
+    phi = check_real(phi, "phi")
     if diffusion > 0.0 and method == "lagrangian":
         raise ValueError(
             f"method='lagrangian' solves the continuity equation without noise; with diffusion = {diffusion:g} > 0 "
@@ -416,27 +432,11 @@ def solve_circle_pde(
     dens, labels, points, weights, handover = [], [], None, None, None
     t_lag, rho_lag = 0.0, rho0
     if method in ("auto", "spectral"):
-        op = CircleOperator(M, beta, model)
+        op = CircleOperator(M, beta, model, phi)
         c0 = op.project(rho0)
         c0[0] = 1.0
-        reference = max(tail_factor * op.tail(c0), tail_tol)
         last_good = [0.0, c0]
-
-        def resolved(t, c):
-            ratio = op.tail(c) / reference
-            rho = op.density(c)
-            if not np.all(np.isfinite(rho)):
-                stats["reason"] = "non-finite density"
-            elif rho.min() < -NEGATIVE_TOL:
-                stats["reason"] = f"negative density ({rho.min():.3g} at t = {t:.6g})"
-            elif ratio > 1.0:
-                stats["reason"] = f"spectral tail {ratio:.3g} times its allowed level at t = {t:.6g}"
-            else:
-                last_good[:] = [t, c]
-                stats["tail_ratio"] = max(stats["tail_ratio"], ratio)
-                return True
-            return False
-
+        resolved = resolution_check(op, max(tail_factor * op.tail(c0), tail_tol), NEGATIVE_TOL, stats, last_good)
         low = op.density(c0).min()
         if low < -NEGATIVE_TOL:  # e.g. a step: its projection onto |m| <= M/3 oscillates below 0
             stats["reason"] = f"negative density ({low:.3g} at t = 0: rho0 projected onto the modes |m| <= {op.kc})"
@@ -464,7 +464,7 @@ def solve_circle_pde(
                 rho_lag /= rho_lag.sum() * TWO_PI / M
             if method == "spectral" or diffusion > 0.0:
                 partial = _finish(t_eval[: len(dens)], M, dens, labels, None, None, None, beta, model, stats, start,
-                                  diffusion)
+                                  diffusion, phi)
                 raise UnderResolvedError(
                     f"the spectral solution on {M} points is under-resolved after t = {t_lag:.6g} "
                     f"({stats['reason']}); use "
@@ -479,14 +479,14 @@ def solve_circle_pde(
     if len(dens) < t_eval.size:
         times = t_eval[len(dens) :]
         lag_dens, points, weights, stats["lagrangian"] = lagrangian_run(
-            rho_lag, beta, model, t_lag, times, n_points, rtol, atol
+            rho_lag, beta, model, t_lag, times, n_points, rtol, atol, phi
         )
         dens.extend(lag_dens)
         labels.extend(["lagrangian"] * times.size)
-    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion)
+    return _finish(t_eval, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion, phi)
 
 
-def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion):
+def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, start, diffusion, phi):
     """The CirclePDESolution of the snapshots so far, with the statistics of both runs."""
     density = np.array(dens).reshape(len(dens), M)
     spec, lag = stats["spectral"], stats["lagrangian"]
@@ -519,18 +519,20 @@ def _finish(t, M, dens, labels, handover, points, weights, beta, model, stats, s
         tail_ratio=stats["tail_ratio"],
         unresolved_reason=stats["reason"],
         diffusion=diffusion,
+        phi=phi,
     )
 
 
-def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL, diffusion=0.0):
+def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL, diffusion=0.0, phi=0.0):
     """Exact solution of the PDE linearised around the uniform density.
 
     .. math:: c_m(t) = c_m(0)\\,e^{γ_m t}, \\qquad ρ(t,θ) = \\frac{1}{2π}\\sum_m c_m(t) e^{imθ}
 
     with ``c_m = ∫ρ e^{-imθ}dθ`` and γ_m from :func:`mtlib.growth_rate` (all modes of the
     grid, no truncation); with ``diffusion = D`` the Fokker–Planck rates
-    ``γ_m(D) = m²(λ_m - D)`` (D = 0 bit for bit the noiseless solution). Valid while the
-    perturbation is small (the linear phase).
+    ``γ_m(D) = m²(λ_m - D)`` (D = 0 bit for bit the noiseless solution); with ``phi = φ``
+    the complex rates of the rotated interaction, :func:`mtlib.mode_rate_circle` (minus
+    ``D m²``; φ = 0 bit for bit today's). Valid while the perturbation is small.
     The values grow like e^{γ_max t}; times where they would overflow float64 are refused.
 
     Parameters
@@ -545,6 +547,8 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL, diffusion=0.0):
     model : {"usa", "sa"}
     diffusion : float >= 0
         Noise strength D.
+    phi : float
+        Rotation angle φ of the interaction, radians, finite.
 
     Returns
     -------
@@ -561,15 +565,19 @@ def linearized_solution(rho0, beta, t_eval, model=DEFAULT_MODEL, diffusion=0.0):
     model = check_model(model)
     check_usa_beta(beta, model)
     diffusion = check_diffusion(diffusion)
+    phi = check_real(phi, "phi")
     M = rho0.size
     check_memory(32 * t.size * M, f"{t.size} times on M = {M} grid points")
     c = np.fft.rfft(rho0)
-    gamma = growth_rate(np.arange(c.size), beta, 2, model, diffusion)
-    t_max = linear_time_limit(c, gamma, t[-1], LOG_FLOAT_MAX - math.log(2 * M))
+    if phi == 0.0:
+        gamma = growth_rate(np.arange(c.size), beta, 2, model, diffusion)
+    else:
+        gamma = mode_rate_circle(np.arange(c.size), beta, phi, model) - diffusion * np.arange(c.size) ** 2.0
+    t_max = linear_time_limit(c, gamma.real, t[-1], LOG_FLOAT_MAX - math.log(2 * M))
     if t[-1] > t_max:
         raise ValueError(
             f"t_eval must be <= {t_max:.6g} for this rho0 at beta = {beta:g} ({model.upper()}): the linearised "
-            f"solution grows like e^(gamma_max t), gamma_max = {np.max(gamma):.3g}, and overflows float64 beyond; "
+            f"solution grows like e^(gamma_max t), gamma_max = {np.max(gamma.real):.3g}, and overflows float64 beyond; "
             f"got t = {t[-1]:.6g}"
         )
     with np.errstate(invalid="ignore"):  # t = 0 times an overflowed γ_m
