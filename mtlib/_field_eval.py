@@ -85,12 +85,14 @@ def pairwise_path(n, d):
     return "blas" if d >= BLAS_MIN_DIM and n >= BLAS_MIN_TOKENS else "fused"
 
 
-def pairwise(XT, w, beta, exclude_self, path="auto"):
+def pairwise(XT, w, beta, exclude_self, path="auto", X=None):
     """(num, den, shift): the shifted sums of :func:`_ks.pairwise_sums` for tokens XT (d, n),
     over j ≠ i (shift and sums) if exclude_self.
 
     path: "auto" (:func:`pairwise_path`), "fused" (:func:`_ks.pairwise_sums`) or "blas"
     (:func:`_kb.pairwise_sums_blas`); the two agree to rounding (see their notes).
+    X: the same tokens as rows (n, d), if the caller has them (the BLAS path uses rows:
+    no transposed copy).
     """
     d, n = XT.shape
     num = np.empty((n, d))
@@ -101,7 +103,8 @@ def pairwise(XT, w, beta, exclude_self, path="auto"):
         # numba's threads stay on one core: BLAS runs its own (two pools spinning on
         # the same cores slow each other down many times, measured)
         with threads_for(0.0):
-            _kb.pairwise_sums_blas(np.ascontiguousarray(XT.T), w, beta, shift, abs(beta) > SHIFT_ALL_ROWS, exclude_self, num, den)
+            rows = np.ascontiguousarray(XT.T if X is None else X)
+            _kb.pairwise_sums_blas(rows, w, beta, shift, abs(beta) > SHIFT_ALL_ROWS, exclude_self, num, den)
         return num, den, shift
     with threads_for(pair_flops(d) * n * n):
         shift = shifts(XT, w, beta, exclude_self)
@@ -166,7 +169,7 @@ def sphere_velocity(X, w, beta, sa, path="auto"):
     path as in :func:`pairwise`."""
     XT, w, first, inverse = merge_duplicates(np.ascontiguousarray(X.T), w)
     X = X if first is None else X[first]
-    num, den, shift = pairwise(XT, w, beta, exclude_self=True, path=path)
+    num, den, shift = pairwise(XT, w, beta, exclude_self=True, path=path, X=X)
     v = num - np.einsum("ij,ij->i", num, X)[:, None] * X
     if sa:
         v = v / sa_denominator(den, w, beta, shift)[:, None]
@@ -177,7 +180,7 @@ def sphere_velocity(X, w, beta, sa, path="auto"):
 
 def attention_average(X, w, beta, sa):
     """A_i = Σ_j w_j e^{β<x_i,x_j>} x_j (USA), divided by Σ_j w_j e^{β<x_i,x_j>} (SA); no validation."""
-    num, den, shift = pairwise(np.ascontiguousarray(X.T), w, beta, exclude_self=False)
+    num, den, shift = pairwise(np.ascontiguousarray(X.T), w, beta, exclude_self=False, X=X)
     return num / den[:, None] if sa else rescale_usa(num, shift, beta)
 
 

@@ -29,12 +29,16 @@ import numba
 import numpy as np
 
 from . import _kernels_harmonic as _kh
-from ._field_eval import merge_duplicates, rescale_usa, sphere_velocity, threads_for
+from ._field_eval import SHIFT_ALL_ROWS, merge_duplicates, rescale_usa, sphere_velocity, threads_for
 from ._validate import check_memory
 
 HARMONIC_TOL = 1e-16  # relative tail of Σ (2l+1) i_l (and of the gradient's weights) dropped
 HARMONIC_ERR = 1e-13  # rows whose harmonic error bound exceeds this relative to their scale: direct sum
-ERROR_CONSTANT = 10.0  # the rounding error estimates of error_bounds, in units of eps
+# the constants of error_bounds, in units of eps: 3 times the largest ratio of measured
+# error to estimate, which grows with the degree L (benchmarks/calibrate_harmonic_errors.py)
+ERROR_CONSTANT_PHI = (1.5, 4.5)  # K_Φ(L) = max(1.5, 4.5 (L + 1) / 235)
+ERROR_CONSTANT_MOMENTS = (4.0, 15.0)  # K_Q(L) = max(4, 15 (L + 1) / 235)
+ERROR_CONSTANT_WEIGHTS = 20.0  # K_w
 HARMONIC_MAX_BETA = 1000.0  # "auto" uses the harmonics only up to this |β| (L ≈ 300)
 HARMONIC_BETA_LIMIT = 1e4  # |β| beyond which the harmonic path is refused (L = 881; 2^L must fit float64)
 HARMONIC_COST_RATIO = 0.5  # "auto" uses the harmonics when ratio * (L + 1)² <= N (measured crossover: 0.35-0.6)
@@ -146,32 +150,39 @@ def error_bounds(c, g, Q, w, L):
     (1/β) tangential gradient at any point, from the moment norms |Q_l| = (Σ_m Q_lm²)^{1/2}
     and h_l = ((2l+1)/4π)^{1/2} (so that |Σ_m Q_lm Y_lm(x)| <= h_l |Q_l|):
 
-        δ_Φ = K eps Σ_l |c_l| h_l ((L + 1) |Q_l| + h_l |w|),
-        δ_v = K eps Σ_l |g_l| (l + 1)² h_l (|Q_l| + h_l |w|),
+        δ_Φ = K_Φ(L) eps Σ_l |c_l| h_l ((L + 1) |Q_l| + h_l |w|),
+        δ_v = eps Σ_l |g_l| (l + 1)² h_l (K_Q(L) |Q_l| + K_w h_l |w|),
 
     with |w| the Euclidean norm of the weights (the random rounding of the moment sums),
     (L + 1) the growth of the recurrence errors with the degree, (l + 1)² that of the
-    gradient's, and K = ERROR_CONSTANT 3 times the largest ratio of measured error
-    to estimate (over β in [-700, 700], N up to 2·10⁴, clustered and spread tokens).
+    gradient's. The constants (ERROR_CONSTANT_*) are 3 times the largest ratio of
+    measured error (48-200 rows against a long-double direct sum) to estimate over 226
+    cases (benchmarks/calibrate_harmonic_errors.py): β in [-700, 700], N = 2000 and
+    2·10⁴, spread tokens and 3-200 caps of width 0.01-0.3, clustered states of chapter 06. The |Q_l| part dominates for clustered
+    tokens, where the ratio grows with the degree (0.87 at L <= 35, 4.8 at L = 234, as
+    (L + 1)^0.8): hence K_Q(L) and K_Φ(L) rising linearly to their values at L = 234.
     """
     ls = np.arange(L + 1)
     h = np.sqrt((2 * ls + 1) / (4 * math.pi))
     norms = np.sqrt(np.bincount(pair_degrees(L), Q[0] ** 2 + Q[1] ** 2, minlength=L + 1))
     w_norm = math.sqrt(float(np.sum(w * w)))  # not np.dot: BLAS threads cost ms on a busy machine
-    scale = ERROR_CONSTANT * np.finfo(float).eps
-    d_phi = scale * float(np.sum(np.abs(c) * h * ((L + 1) * norms + h * w_norm)))
-    d_v = scale * float(np.sum(np.abs(g) * (ls + 1.0) ** 2 * h * (norms + h * w_norm)))
+    eps = np.finfo(float).eps
+    k_phi = max(ERROR_CONSTANT_PHI[0], ERROR_CONSTANT_PHI[1] * (L + 1) / 235)
+    k_q = max(ERROR_CONSTANT_MOMENTS[0], ERROR_CONSTANT_MOMENTS[1] * (L + 1) / 235)
+    d_phi = k_phi * eps * float(np.sum(np.abs(c) * h * ((L + 1) * norms + h * w_norm)))
+    d_v = eps * float(np.sum(np.abs(g) * (ls + 1.0) ** 2 * h * (k_q * norms + ERROR_CONSTANT_WEIGHTS * h * w_norm)))
     return d_phi, d_v
 
 
 def direct_rows(XT, w, beta, sa, rows):
     """(v (3, r), shift (r,)) by the direct sum at the listed rows (distinct tokens):
-    v e^{shift} is the USA field, v the SA field."""
+    v e^{shift} is the USA field, v the SA field; shift = |β| up to SHIFT_ALL_ROWS (no
+    term can underflow), the row maxima beyond."""
     num = np.empty((3, rows.size))
     den = np.empty(rows.size)
     shift = np.empty(rows.size)
     with threads_for(float(XT.shape[1]) * rows.size * 30):
-        _kh.direct_rows(XT, w, beta, rows, num, den, shift)
+        _kh.direct_rows(XT, w, beta, rows, abs(beta) <= SHIFT_ALL_ROWS, num, den, shift)
     if not sa:
         return num, shift
     with np.errstate(over="ignore", invalid="ignore"):

@@ -34,8 +34,8 @@ from ._kernels_sphere import FASTMATH, exp_poly
 
 BLOCK_BYTES = 1 << 21  # bytes of one block of G (rows × n): it stays in the L2 cache
 MIN_BLOCK_ROWS = 32  # the products E X need some rows to run at the DGEMM rate
-TILE = 256  # rows per block of the symmetric kernel (measured)
-STRIP = 8192  # columns per strip of a block (TILE × STRIP float64: 16 MiB; few BLAS calls, measured)
+TILE = 1024  # rows per block of the symmetric kernel (measured: 1.3-4x faster than 256 rows, d = 32-512)
+STRIP = 2048  # columns per strip of a block (TILE × STRIP float64: 16 MiB; few BLAS calls, measured)
 
 
 def block_rows(n):
@@ -119,7 +119,7 @@ def symmetric_sums(X, w, beta, s, exclude_self, num, den):
     WX[:, :d] = w[:, None] * X
     WX[:, d] = w
     acc = np.zeros((n, d + 1))
-    buffer = np.empty(TILE * STRIP)
+    buffer = np.empty(min(n, TILE) * min(n, STRIP))
     for i0 in range(0, n, TILE):
         i1 = min(i0 + TILE, n)
         for j0 in range(i0, n, STRIP):

@@ -312,45 +312,61 @@ def expansion(XT, gc, gs, hc, hs, L, phi0, beta, half, n_tasks, v, phi):
                 phi[c0 + t] = phi0 + beta * F[t]
 
 
-@nb.njit(cache=True, parallel=True, fastmath=FASTMATH)
-def direct_rows(XT, w, beta, rows, num, den, shift):
-    """The direct sums at the tokens listed in rows, max-shifted, pair by pair.
+@nb.njit(cache=True, fastmath=FASTMATH, inline="always")
+def row_terms(x, y, z, w, a0, a1, a2, x0, x1, x2, s, j0, j1):
+    """(n0, n1, n2, total) over the columns j0..j1-1 of one row (see :func:`direct_rows`):
+    total = Σ_j w_j e^{a·x_j - s} and n = Σ_j (those terms) (x_j - <x_r,x_j> x_r)."""
+    n0 = 0.0
+    n1 = 0.0
+    n2 = 0.0
+    total = 0.0
+    for j in range(j0, j1):
+        e = w[j] * exp_poly(a0 * x[j] + a1 * y[j] + a2 * z[j] - s)
+        g = x0 * x[j] + x1 * y[j] + x2 * z[j]
+        n0 += e * (x[j] - g * x0)
+        n1 += e * (y[j] - g * x1)
+        n2 += e * (z[j] - g * x2)
+        total += e
+    return n0, n1, n2, total
 
-    For r = rows[q]: shift[q] = s_r = max_{j≠r, w_j>0} β<x_r,x_j> (0 if there is no such
-    token), num[:, q] = Σ_{j≠r} w_j e^{β<x_r,x_j> - s_r} (x_j - <x_r,x_j> x_r) and
+
+@nb.njit(cache=True, fastmath=FASTMATH, inline="always")
+def row_max(x, y, z, w, a0, a1, a2, j0, j1, best):
+    """max(best, max_{j0<=j<j1, w_j>0} a·x_j), the exponents rounded as in :func:`row_terms`."""
+    for j in range(j0, j1):
+        e = a0 * x[j] + a1 * y[j] + a2 * z[j]
+        best = max(best, e if w[j] > 0.0 else -np.inf)
+    return best
+
+
+@nb.njit(cache=True, parallel=True, fastmath=FASTMATH)
+def direct_rows(XT, w, beta, rows, shift_all, num, den, shift):
+    """The direct sums at the tokens listed in rows, shifted, pair by pair.
+
+    For r = rows[q]: shift[q] = s_r = |β| if shift_all (no term can underflow for
+    |β| <= 350), else max_{j≠r, w_j>0} β<x_r,x_j> (0 if there is no such token);
+    num[:, q] = Σ_{j≠r} w_j e^{β<x_r,x_j> - s_r} (x_j - <x_r,x_j> x_r) and
     den[q] = Σ_{j≠r} w_j e^{β<x_r,x_j> - s_r}. The exponents are Σ_k (β x_kr) x_kj in
-    this order in both passes, so the largest term is e^0 exactly. Tokens must be
+    this order in both passes, so the largest term is e^0 exactly. The columns j < r and
+    j > r run as two contiguous loops (no test per pair: they vectorise). Tokens must be
     distinct (merge duplicates first). O(n) per listed row, rows in parallel.
     """
     n = XT.shape[1]
+    x, y, z = XT[0], XT[1], XT[2]
     for q in nb.prange(rows.size):
         r = rows[q]
-        a0 = beta * XT[0, r]
-        a1 = beta * XT[1, r]
-        a2 = beta * XT[2, r]
-        best = -np.inf
-        for j in range(n):
-            e = a0 * XT[0, j] + a1 * XT[1, j] + a2 * XT[2, j]
-            if w[j] > 0.0 and j != r and e > best:
-                best = e
-        s = best if best > -np.inf else 0.0
-        x0 = XT[0, r]
-        x1 = XT[1, r]
-        x2 = XT[2, r]
-        n0 = 0.0
-        n1 = 0.0
-        n2 = 0.0
-        total = 0.0
-        for j in range(n):
-            if j != r:
-                e = w[j] * exp_poly(a0 * XT[0, j] + a1 * XT[1, j] + a2 * XT[2, j] - s)
-                g = x0 * XT[0, j] + x1 * XT[1, j] + x2 * XT[2, j]
-                n0 += e * (XT[0, j] - g * x0)
-                n1 += e * (XT[1, j] - g * x1)
-                n2 += e * (XT[2, j] - g * x2)
-                total += e
-        num[0, q] = n0
-        num[1, q] = n1
-        num[2, q] = n2
-        den[q] = total
+        a0 = beta * x[r]
+        a1 = beta * y[r]
+        a2 = beta * z[r]
+        if shift_all:
+            s = abs(beta)
+        else:
+            best = row_max(x, y, z, w, a0, a1, a2, r + 1, n, row_max(x, y, z, w, a0, a1, a2, 0, r, -np.inf))
+            s = best if best > -np.inf else 0.0
+        lo = row_terms(x, y, z, w, a0, a1, a2, x[r], y[r], z[r], s, 0, r)
+        hi = row_terms(x, y, z, w, a0, a1, a2, x[r], y[r], z[r], s, r + 1, n)
+        num[0, q] = lo[0] + hi[0]
+        num[1, q] = lo[1] + hi[1]
+        num[2, q] = lo[2] + hi[2]
+        den[q] = lo[3] + hi[3]
         shift[q] = s

@@ -268,8 +268,11 @@ def test_direct_rows_kernel_against_long_double():
     XT = np.ascontiguousarray(X.T)
     w = np.full(120, 1 / 120)
     rows = np.array([0, 7, 119])
-    num, den, shift = np.empty((3, 3)), np.empty(3), np.empty(3)
-    _kernels_harmonic.direct_rows(XT, w, 80.0, rows, num, den, shift)
     ref, scale = ref_sphere(X, 80.0, "usa", w)
-    v = num.T * np.exp(shift)[:, None]
-    assert ratios(v, ref[rows], scale[rows], 80.0).max() <= 1
+    for shift_all in (False, True):
+        num, den, shift = np.empty((3, 3)), np.empty(3), np.empty(3)
+        _kernels_harmonic.direct_rows(XT, w, 80.0, rows, shift_all, num, den, shift)
+        assert np.all(shift == 80.0) if shift_all else np.all(shift < 80.0)
+        v = num.T * np.exp(shift)[:, None]
+        assert ratios(v, ref[rows], scale[rows], 80.0).max() <= 1
+        np.testing.assert_allclose(den * np.exp(shift), np.asarray(scale[rows], float), rtol=1e-13)
