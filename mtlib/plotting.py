@@ -89,3 +89,10 @@ def _retina_png(fig):
         return None
     data, metadata = out
     return data, {"width": metadata["width"]}
+
+
+# --- block C
+from ._plotting_attention import plot_gap_histograms, plot_kmax_map  # noqa: F401,E402
+
+__all__ += ["plot_kmax_map", "plot_gap_histograms"]
+# --- end block C
