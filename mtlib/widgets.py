@@ -16,6 +16,8 @@ The controls sit above the figure; moving one calls ``compute(**values)`` and th
 ``plot(data, fig)`` on a new figure that replaces the old one. The figure lives in an
 ``ipywidgets.Output``, like the one ``ipywidgets.interact`` makes, so a notebook executed
 by jupyter-book (myst-nb) or nbval saves the sliders and the figure in its widget state.
+The kernel sets that widget's outputs itself (see ``Explorer._draw``): capturing them
+with ``with output:`` made nbclient stall a cell until its timeout.
 An error in the first drawing is raised (the cell fails); later errors are shown under
 the sliders.
 
@@ -494,13 +496,23 @@ class Explorer:
         return fig
 
     def _draw(self, initial):
-        """Recompute and redraw into ``output``; the first drawing raises its errors."""
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+        """Recompute and redraw: what the drawing shows replaces ``output.outputs`` at once.
 
-        error = None
-        with self.output:  # in a kernel, an error raised inside is shown here and swallowed
-            self.output.clear_output(wait=True)
+        The outputs are captured here and set as the widget's state from the kernel, not
+        displayed inside ``with self.output``: there a frontend (nbclient, as jupyter-book
+        and nbval run it) routes each captured output into its copy of the widget and
+        sends that state back on the shell channel while it waits for the cell's
+        ``execute_reply`` on the same socket, and that send can swallow the socket's
+        wake-up: the reply then sits unread until the cell timeout ends the wait. The
+        first drawing raises its errors; a later one, in a kernel, shows its traceback
+        under the sliders.
+        """
+        import matplotlib.pyplot as plt
+        from IPython import get_ipython
+        from IPython.display import display
+        from IPython.utils.capture import capture_output
+
+        with capture_output() as captured:
             try:
                 params = self.params
                 data = self.compute(**params)
@@ -509,16 +521,39 @@ class Explorer:
                     display(fig)
                 finally:
                     plt.close(fig)
-                self.data, self._data_params = data, params
             except Exception as exc:
-                if not initial:
-                    raise
                 error = exc
+            else:
+                error = None
+        outputs = _captured_outputs(captured)
         if error is not None:
-            raise error
+            if initial or get_ipython() is None:
+                captured.show()  # what was printed before the error stays in the cell
+                raise error
+            self.output.outputs = (*outputs, _error_output(error))
+            return
+        self.data, self._data_params = data, params
+        self.output.outputs = outputs
 
     def _on_change(self, change):
         self._draw(initial=False)
+
+
+def _captured_outputs(captured):
+    """The stdout, stderr and displays of an IPython ``capture_output`` as nbformat outputs."""
+    streams = [{"output_type": "stream", "name": name, "text": text}
+               for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr)) if text]
+    shown = [{"output_type": "display_data", "data": o.data, "metadata": o.metadata or {}}
+             for o in captured.outputs]
+    return (*streams, *shown)
+
+
+def _error_output(exc):
+    """An nbformat error output (name, message, traceback lines) for ``exc``."""
+    import traceback
+
+    lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
+    return {"output_type": "error", "ename": type(exc).__name__, "evalue": str(exc), "traceback": lines}
 
 
 def _check_accepts(func, name, args=0, kwargs=()):
