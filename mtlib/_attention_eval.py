@@ -48,6 +48,8 @@ from ._field_eval import (
 )
 from ._validate import check_array, check_memory
 
+COS_SIN_FLOPS = 50.0  # per angle of _kernels_circle.cos_sin, as _field_eval.direct_velocity_circle counts it
+
 
 @dataclass(frozen=True)
 class Attention:
@@ -222,7 +224,8 @@ def rotation_fourier(theta, w, beta, sa, att):
 def direct_circle(theta, w, beta, sa, att, rows=None):
     """dθ_i/dt = <v_i, (-sin θ_i, cos θ_i)> from the direct sum at the points (cos θ, sin θ)."""
     CS = np.empty((2, theta.size))
-    _kc.cos_sin(theta, CS)
+    with threads_for(COS_SIN_FLOPS * theta.size):  # one thread below 2·10^5 angles
+        _kc.cos_sin(theta, CS)
     X = np.ascontiguousarray(CS.T)
     v = sphere_velocity(X, w, beta, sa, att, rows)
     Xr = X if rows is None else X[rows]
@@ -267,7 +270,8 @@ def batch_circle_velocity(Theta, W, beta, sa, att):
     """The direct-sum fields of B systems of angles Theta (B, n), in one call."""
     B, n = Theta.shape
     CS = np.empty((2, B * n))
-    _kc.cos_sin(np.ascontiguousarray(Theta).reshape(-1), CS)
+    with threads_for(COS_SIN_FLOPS * B * n):
+        _kc.cos_sin(np.ascontiguousarray(Theta).reshape(-1), CS)
     X = np.ascontiguousarray(CS.T).reshape(B, n, 2)
     v = batch_velocity(X, W, beta, sa, att)
     return X[..., 0] * v[..., 1] - X[..., 1] * v[..., 0]

@@ -41,11 +41,13 @@ from . import _attention_eval as _ae
 from . import _kernels_circle as _kc
 from ._constants import DEFAULT_MODEL
 from ._field_eval import (
+    FOURIER_FLOPS,
     attention_average,
     circle_method,
     circle_velocity,
     fourier_coefficients,
     pairwise,
+    threads_for,
 )
 from ._harmonic_eval import METHODS as SPHERE_METHODS
 from ._harmonic_eval import harmonic_energy, resolve_sphere_method, sphere_field
@@ -371,9 +373,11 @@ def energy_circle(theta, beta, weights=None, log=False):
     if beta > 0 and circle_method("auto", theta.size, beta) == "fourier":
         _, b, M = fourier_coefficients(beta)
         Z = np.empty((2, M + 1))
-        _kc.fourier_moments(theta, w, M, Z)
+        with threads_for(0.5 * FOURIER_FLOPS * theta.size * M):  # the moments pass only
+            _kc.fourier_moments(theta, w, M, Z)
         total = b[0] * Z[0, 0] ** 2 + 2.0 * np.sum(b[1:] * (Z[0, 1:] ** 2 + Z[1, 1:] ** 2))
         return _finish_energy(beta + math.log(total), beta, log)
     CS = np.empty((2, theta.size))
-    _kc.cos_sin(theta, CS)
+    with threads_for(_ae.COS_SIN_FLOPS * theta.size):
+        _kc.cos_sin(theta, CS)
     return _sphere_energy(CS, w, beta, log)

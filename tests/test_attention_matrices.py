@@ -12,6 +12,7 @@ RTOL(β) = 50 (1 + |β|‖A‖) eps of its scale S_i = Σ_j w_j e^{β<x_i,Ax_j>}
 the terms that enter; divided by the SA denominator).
 """
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -388,6 +389,42 @@ def test_simulate_rotated_circle_fourier_matches_direct():
     f = mt.simulate(theta, 3.0, t, model="usa", dt=0.01, A=A, V=V, field_method="fourier")
     g = mt.simulate(theta, 3.0, t, model="usa", dt=0.01, A=A, V=V, field_method="direct")
     assert np.abs(np.angle(np.exp(1j * (f.states - g.states)))).max() <= 1e-11
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.parametrize("sa", [True, False])
+def test_circle_paths_do_not_depend_on_the_thread_count(sa):
+    """The circle kernels are run on one thread below a work threshold (a parallel region
+    costs more than the work there, and far more on a loaded machine): their results must be
+    the same bit for bit on one thread and on two, above the threshold (n = 3·10^5)."""
+    n = 300_000
+    theta = mt.uniform_circle(n, rng=8)
+    w = np.full(n, 1.0 / n)
+    rows = np.array([0, 7, n // 2, n - 1])
+    causal = _attention_eval.parse_attention(None, None, True, 2)
+    rotated = _attention_eval.parse_attention(rotation(0.4), rotation(1.1, 0.7), False, 2)
+    calls = (
+        lambda: _attention_eval.direct_circle(theta, w, 3.0, sa, causal, rows),
+        lambda: _attention_eval.batch_circle_velocity(theta[None, :400], w[None, :400] * (n / 400), 3.0, sa, causal),
+        lambda: _attention_eval.rotation_fourier(theta, w, 3.0, sa, rotated),
+        lambda: mt.energy_circle(theta, 3.0),
+    )
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = [np.asarray(f()) for f in calls]
+        numba.set_num_threads(2)
+        two = [np.asarray(f()) for f in calls]
+    finally:
+        numba.set_num_threads(previous)
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+    # the causal rows against the NumPy direct sum over j <= i (A = V = I)
+    for r, v in zip(rows, one[0]):
+        g = theta[: r + 1] - theta[r]
+        e = np.exp(3.0 * np.cos(g) - 3.0) / n
+        ref = np.sum(e * np.sin(g)) / (np.sum(e) if sa else np.exp(-3.0))
+        assert abs(v - ref) <= 1e-12 * (1.0 + abs(ref))
 
 
 def test_default_step_uses_the_matrix_norms():
