@@ -40,6 +40,7 @@ from . import _kernels_circle as _kc
 from ._field_eval import (
     SA_FOURIER_ERR,
     circle_method,
+    circle_points,
     fourier_coefficients,
     pair_flops,
     rescale_usa,
@@ -47,8 +48,6 @@ from ._field_eval import (
     usa_scaled,
 )
 from ._validate import check_array, check_memory
-
-COS_SIN_FLOPS = 50.0  # per angle of _kernels_circle.cos_sin, as _field_eval.direct_velocity_circle counts it
 
 
 @dataclass(frozen=True)
@@ -223,10 +222,7 @@ def rotation_fourier(theta, w, beta, sa, att):
 
 def direct_circle(theta, w, beta, sa, att, rows=None):
     """dθ_i/dt = <v_i, (-sin θ_i, cos θ_i)> from the direct sum at the points (cos θ, sin θ)."""
-    CS = np.empty((2, theta.size))
-    with threads_for(COS_SIN_FLOPS * theta.size):  # one thread below 2·10^5 angles
-        _kc.cos_sin(theta, CS)
-    X = np.ascontiguousarray(CS.T)
+    X = np.ascontiguousarray(circle_points(theta).T)
     v = sphere_velocity(X, w, beta, sa, att, rows)
     Xr = X if rows is None else X[rows]
     return Xr[:, 0] * v[:, 1] - Xr[:, 1] * v[:, 0]
@@ -269,9 +265,7 @@ def batch_velocity(Xs, W, beta, sa, att):
 def batch_circle_velocity(Theta, W, beta, sa, att):
     """The direct-sum fields of B systems of angles Theta (B, n), in one call."""
     B, n = Theta.shape
-    CS = np.empty((2, B * n))
-    with threads_for(COS_SIN_FLOPS * B * n):
-        _kc.cos_sin(np.ascontiguousarray(Theta).reshape(-1), CS)
+    CS = circle_points(np.ascontiguousarray(Theta).reshape(-1))
     X = np.ascontiguousarray(CS.T).reshape(B, n, 2)
     v = batch_velocity(X, W, beta, sa, att)
     return X[..., 0] * v[..., 1] - X[..., 1] * v[..., 0]

@@ -42,6 +42,7 @@ PARALLEL_MIN_FLOPS = 1e7  # floating-point operations below which one thread is 
 BLAS_MIN_DIM = 32  # BLAS tiles from here (measured on 1 thread: 1.25x the fused kernel at d = 32, 1.6x at 64)
 BLAS_MIN_TOKENS = 128  # below this many tokens the fused kernel is as fast at any d (measured)
 FOURIER_FLOPS = 20.0  # per token and mode, both passes (complex powers, sums, SA denominator)
+COS_SIN_FLOPS = 50.0  # per angle of _kernels_circle.cos_sin
 
 
 def pair_flops(d):
@@ -266,13 +267,19 @@ def usa_scaled(coef, beta):
     return rescale_usa(scaled, 0.0, beta)
 
 
+def circle_points(theta):
+    """(cos θ, sin θ) as an array of shape (2, n), on one thread below the shared threshold
+    (the kernel's result does not depend on the thread count)."""
+    CS = np.empty((2, theta.size))
+    with threads_for(COS_SIN_FLOPS * theta.size):
+        _kc.cos_sin(theta, CS)
+    return CS
+
+
 def direct_velocity_circle(theta, w, beta, sa):
     """Circle velocity by the direct O(N²) sum (angles with |θ| <= 1e3 or reduced: _validate.reduce_large_angles), projected
     pair by pair as on the sphere: v_i = Σ_{j≠i} w_j e^{β<x_i,x_j>} <x_j, (-sin θ_i, cos θ_i)>."""
-    CS = np.empty((2, theta.size))
-    with threads_for(50.0 * theta.size):
-        _kc.cos_sin(theta, CS)
-    CS, w, _, inverse = merge_duplicates(CS, w)
+    CS, w, _, inverse = merge_duplicates(circle_points(theta), w)
     num, den, shift = pairwise(CS, w, beta, exclude_self=True)
     v = CS[0] * num[:, 1] - CS[1] * num[:, 0]
     if sa:

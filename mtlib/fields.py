@@ -44,6 +44,7 @@ from ._field_eval import (
     FOURIER_FLOPS,
     attention_average,
     circle_method,
+    circle_points,
     circle_velocity,
     fourier_coefficients,
     pairwise,
@@ -377,7 +378,4 @@ def energy_circle(theta, beta, weights=None, log=False):
             _kc.fourier_moments(theta, w, M, Z)
         total = b[0] * Z[0, 0] ** 2 + 2.0 * np.sum(b[1:] * (Z[0, 1:] ** 2 + Z[1, 1:] ** 2))
         return _finish_energy(beta + math.log(total), beta, log)
-    CS = np.empty((2, theta.size))
-    with threads_for(_ae.COS_SIN_FLOPS * theta.size):
-        _kc.cos_sin(theta, CS)
-    return _sphere_energy(CS, w, beta, log)
+    return _sphere_energy(circle_points(theta), w, beta, log)
